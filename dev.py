@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""One-file bootstrap: make .venv, install Assay into it, then run a command.
+
+    python3 dev.py run     # the main job
+    python3 dev.py test    # the whole test suite
+    python3 dev.py <cmd>   # any command from .venv/bin (assay, pytest, tox, ...)
+
+Only the standard library is used here, so it works on a machine with nothing
+but Python 3.11+. Installs are skipped while pyproject.toml is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("ASSAY_VENV", ROOT / ".venv"))
+BIN = VENV / "bin"
+STAMP = VENV / ".assay-install-stamp"
+
+# What each short command expands to; anything else runs from .venv/bin as is.
+COMMANDS: dict[str, list[str]] = {
+    "run": ["assay", "run"],
+    "test": ["pytest", "-p", "no:cacheprovider"],
+}
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "dev.py"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_installed() -> None:
+    """Create the virtual environment and install the project once per pyproject change."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Assay needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"dev.py: creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    print("dev.py: installing Assay and its dependencies into .venv", flush=True)
+    python = str(BIN / "python")
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "uv"], check=True)
+    uv_env = {**os.environ, "VIRTUAL_ENV": str(VENV)}
+    subprocess.run(
+        [str(BIN / "uv"), "pip", "install", "--python", python, "-e", f"{ROOT}[dev]"],
+        check=True,
+        env=uv_env,
+    )
+    STAMP.write_text(_fingerprint())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0 if argv else 2
+    ensure_installed()
+    command = COMMANDS.get(argv[0], [argv[0]]) + argv[1:]
+    executable = BIN / command[0]
+    if not executable.exists():
+        sys.exit(f"dev.py: no command {command[0]!r} in {BIN}")
+    env = {**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    os.chdir(ROOT)
+    os.execve(executable, [str(executable), *command[1:]], env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
