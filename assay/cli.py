@@ -70,6 +70,15 @@ def _run_suite(suite: Suite, run: Run, target: Target) -> Summary:
     return summary
 
 
+def _headline(message: str | None) -> str:
+    """The line of a check's message that says what went wrong (a Gherkin ✘ step and its reason)."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("✘"):
+            return " ".join(lines[index : index + 2])
+    return lines[0] if lines else ""
+
+
 def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
     table = Table(title=f"Run {run.run_id}", title_justify="left")
     for column in ("suite", "verdict", "passed", "failed", "skipped", "errors", "duration"):
@@ -93,9 +102,10 @@ def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]
         if check.verdict in FAILING
     ]
     for suite, check in failing[:8]:
-        first = (check.message or "").strip().splitlines()
-        reason = f": {first[-1]}" if first else ""
-        console.print(f"  [red]✘[/] {suite} {check.id}{reason}", highlight=False, soft_wrap=True)
+        console.print(f"  [red]✘[/] {suite} {check.id}", highlight=False)
+        reason = _headline(check.message)
+        if reason:
+            console.print(f"      {reason}", highlight=False, overflow="ellipsis", no_wrap=True)
     if len(failing) > 8:
         console.print(f"  … and {len(failing) - 8} more failing checks")
     for summary in summaries:

@@ -12,8 +12,8 @@ Where tests link to requirements (scanned statically; nothing is imported or run
         browse_catalog: [REQ-CAT-001, REQ-PERF-001]
         checkout: [REQ-ORD-001, REQ-PERF-001, REQ-PERF-002]
 
-Each link has a kind: the suite folder it sits in (`features` counts as `acceptance`,
-`tests` as `unit`, `contracts` as `contract`, `infra` as `iac`), `chaos` or `perf`.
+Each link has a kind: `acceptance` for Gherkin tags, otherwise the folder it sits in
+(`tests` counts as `unit`, `contracts` as `contract`, `infra` as `iac`), `chaos` or `perf`.
 
 A requirement is covered when any link names it. An uncovered requirement is an error
 unless the catalog marks it: `untested_reason: "..."` waives it for a stated reason, and
@@ -40,10 +40,10 @@ PROJECT_ROOT = CATALOG_DIR.parent.parent
 REQ_ID = re.compile(r"^REQ-[A-Z0-9]+-\d{3}$")
 TAG = re.compile(r"@(\S+)")
 
-# Folder -> kind of test. Python files are scanned in these folders only.
+# Folder -> kind of test. Python files are scanned in these folders only (features/ links
+# through its Gherkin tags; its Python turns those tags into marks at run time).
 PYTHON_KINDS: dict[str, str] = {
     "tests": "unit",
-    "features": "acceptance",
     "contracts": "contract",
     "perf": "perf",
     "chaos": "chaos",

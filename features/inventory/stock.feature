@@ -14,9 +14,9 @@ Feature: Inventory never oversells
 
   Scenario: A concurrent rush sells exactly the stock and no more
     Given a product priced 999 USD with 5 in stock
-    And 12 registered customers
-    When all of them buy 1 of the product at the same moment
-    Then exactly 5 of them got a confirmed order
+    And 6 registered customers
+    When each of them tries to buy 1 of the product twice at the same moment
+    Then exactly 5 of those orders are confirmed
     And the others were told it is out of stock
     And the product has 0 available
 

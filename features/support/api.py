@@ -142,7 +142,7 @@ def checkout(
     if items is not None:
         body["items"] = items
     body.update(extra or {})
-    headers = {**account.headers, "Idempotency-Key": key or str(uuid.uuid4())}
+    headers = {**account.headers, "Idempotency-Key": str(uuid.uuid4()) if key is None else key}
     return http.post("/orders", json=body, headers=headers)
 
 
