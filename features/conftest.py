@@ -40,11 +40,17 @@ def requirement_tags(feature: Feature, scenario: Scenario) -> list[str]:
     return sorted(t for t in scenario.tags | feature.tags | rule_tags if t.startswith("REQ-"))
 
 
+def feature_path(filename: str) -> str:
+    """A feature file's path relative to features/ (or its name, for features elsewhere)."""
+    path = Path(filename).resolve()
+    return path.relative_to(FEATURES_DIR).as_posix() if path.is_relative_to(FEATURES_DIR) else path.name
+
+
 def pytest_bdd_before_scenario(
     request: pytest.FixtureRequest, feature: Feature, scenario: Scenario
 ) -> None:
     """Record feature, scenario and requirement ids on the test, so JUnit XML carries them."""
-    rel = Path(feature.filename).resolve().relative_to(FEATURES_DIR).as_posix()
+    rel = feature_path(feature.filename)
     node = request.node
     node.user_properties.append(("feature", rel))
     node.user_properties.append(("scenario", scenario.name))
@@ -120,7 +126,7 @@ def gherkin_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExcepti
     if report is None:
         return None
     scenario = report.scenario
-    rel = Path(scenario.feature.filename).resolve().relative_to(FEATURES_DIR).as_posix()
+    rel = feature_path(scenario.feature.filename)
     reqs = " ".join(requirement_tags(scenario.feature, scenario))
     lines = [
         f"Scenario: {scenario.name}",
