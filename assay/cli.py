@@ -142,7 +142,9 @@ def run_command(
     ] = None,
     run_id: Annotated[
         str | None,
-        typer.Option("--run-id", envvar="ASSAY_RUN_ID", help="Add to this run instead of a new one."),
+        typer.Option(
+            "--run-id", envvar="ASSAY_RUN_ID", help="Add to this run instead of a new one."
+        ),
     ] = None,
     runs: Annotated[
         Path | None,
@@ -219,7 +221,9 @@ def _print_check(report: CheckReport) -> None:
 def catalog_check_command(
     root: Annotated[
         Path,
-        typer.Option(help="Checkout whose tests link to the catalog.", exists=True, file_okay=False),
+        typer.Option(
+            help="Checkout whose tests link to the catalog.", exists=True, file_okay=False
+        ),
     ] = PROJECT_ROOT,
 ) -> None:
     """Validate ids and links, and that every requirement is tested, pending or waived."""

@@ -163,7 +163,10 @@ class Run:
 
     @classmethod
     def open(
-        cls, run_id: str | None = None, base: Path | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        run_id: str | None = None,
+        base: Path | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> Run:
         """Resume `run_id` (or `ASSAY_RUN_ID`) when given, else create a new run."""
         env = os.environ if environ is None else environ

@@ -91,7 +91,7 @@ class Target:
 
 
 def target_from_env(environ: Mapping[str, str], url: str | None = None) -> Target | None:
-    """A remote Target from `url` or `ASSAY_TARGET_URL` (+ admin and JWT variables); None if unset."""
+    """A remote Target from `url` or `ASSAY_TARGET_URL` (+ admin, JWT variables); None if unset."""
     base_url = (url or environ.get("ASSAY_TARGET_URL") or "").strip().rstrip("/")
     if not base_url:
         return None
@@ -211,7 +211,7 @@ def managed_target(
     ready_timeout_s: float = READY_TIMEOUT_S,
     workers: int = 1,
 ) -> Iterator[Target]:
-    """Start the reference service on a free loopback port with a fresh SQLite file; always stop it."""
+    """Start the reference service on a free loopback port with a fresh SQLite file; stop it."""
     admin = Credentials(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
     jwt = JwtSettings(secret=secrets.token_urlsafe(32))
     with tempfile.TemporaryDirectory(prefix="assay-target-") as tmp:
@@ -249,7 +249,9 @@ def managed_target(
                 try:
                     wait_ready(base_url, ready_timeout_s, process)
                 except TargetError as exc:
-                    raise TargetError(f"{exc}\n--- service.log (tail) ---\n{_tail(log_path)}") from exc
+                    raise TargetError(
+                        f"{exc}\n--- service.log (tail) ---\n{_tail(log_path)}"
+                    ) from exc
                 yield Target(
                     base_url=base_url,
                     kind=TargetKind.MANAGED,
@@ -267,7 +269,7 @@ def open_target(
     environ: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> Iterator[Target]:
-    """The run's Target: `url` or `ASSAY_TARGET_URL` if given (must be ready), else a managed one."""
+    """The run's Target: `url` or `ASSAY_TARGET_URL` (must be ready), else a managed one."""
     env = os.environ if environ is None else environ
     remote = target_from_env(env, url)
     if remote is None:

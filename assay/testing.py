@@ -34,9 +34,14 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             if self.path == "/health/live":
                 self._send(200, {"status": "ok", "version": state.version})
             elif self.path == "/health/ready":
-                self._send(state.ready_status, {"status": "ready" if state.ready_status == 200 else "not ready"})
+                self._send(
+                    state.ready_status,
+                    {"status": "ready" if state.ready_status == 200 else "not ready"},
+                )
             else:
-                self._send(404, {"type": "/problems/not-found", "title": "Not found", "status": 404})
+                self._send(
+                    404, {"type": "/problems/not-found", "title": "Not found", "status": 404}
+                )
 
         def _send(self, status: int, body: dict[str, object]) -> None:
             raw = json.dumps(body).encode()
@@ -47,7 +52,7 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(raw)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     return Handler

@@ -13,8 +13,8 @@ import shlex
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from datetime import datetime
-import xml.etree.ElementTree as ET  # noqa: S405 - parses the XML our own pytest run just wrote
 from pathlib import Path
 
 from assay.catalog import load_catalog
@@ -69,7 +69,11 @@ def _properties(case: ET.Element) -> dict[str, str]:
 
 
 def _outcome(case: ET.Element) -> tuple[Verdict, str | None]:
-    for tag, verdict in (("failure", Verdict.FAIL), ("error", Verdict.ERROR), ("skipped", Verdict.SKIPPED)):
+    for tag, verdict in (
+        ("failure", Verdict.FAIL),
+        ("error", Verdict.ERROR),
+        ("skipped", Verdict.SKIPPED),
+    ):
         node = case.find(tag)
         if node is not None:
             text = (node.text or "").strip() or node.get("message", "")
@@ -91,7 +95,12 @@ def checks_from_junit(junit: Path, evidence: list[str]) -> list[Check]:
         scenario = props.get("scenario") or name
         requirements = props.get("requirements", "").split()
         controls = sorted(
-            {c for r in requirements if r in catalog.requirements for c in catalog.requirements[r].controls}
+            {
+                c
+                for r in requirements
+                if r in catalog.requirements
+                for c in catalog.requirements[r].controls
+            }
         )
         checks.append(
             Check(

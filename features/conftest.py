@@ -14,7 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from pytest_bdd.parser import Feature, Scenario
-from pytest_bdd.reporting import ReportContext, scenario_reports_registry, test_report_context_registry
+from pytest_bdd.reporting import (
+    ReportContext,
+    scenario_reports_registry,
+    test_report_context_registry,
+)
 
 from assay.target import Target, managed_target, target_from_env
 from features.support.api import Account, sign_in
@@ -30,7 +34,8 @@ HTTP_TIMEOUT_S = 15.0
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> object | None:
     """`@REQ-...` tags become `pytest.mark.req(...)`; other tags must be registered markers."""
     if tag.startswith("REQ-"):
-        return pytest.mark.req(tag)(function)
+        marked: object = pytest.mark.req(tag)(function)
+        return marked
     return None  # pytest-bdd's default: pytest.mark.<tag>, checked by --strict-markers
 
 
@@ -43,7 +48,11 @@ def requirement_tags(feature: Feature, scenario: Scenario) -> list[str]:
 def feature_path(filename: str) -> str:
     """A feature file's path relative to features/ (or its name, for features elsewhere)."""
     path = Path(filename).resolve()
-    return path.relative_to(FEATURES_DIR).as_posix() if path.is_relative_to(FEATURES_DIR) else path.name
+    return (
+        path.relative_to(FEATURES_DIR).as_posix()
+        if path.is_relative_to(FEATURES_DIR)
+        else path.name
+    )
 
 
 def pytest_bdd_before_scenario(
@@ -84,7 +93,9 @@ def http(target: Target) -> Iterator[httpx.Client]:
 def admin(target: Target, http: httpx.Client) -> Account:
     """The target's admin account, signed in once per worker."""
     if target.admin is None:
-        pytest.skip("needs the target's admin account: set ASSAY_ADMIN_EMAIL and ASSAY_ADMIN_PASSWORD")
+        pytest.skip(
+            "needs the target's admin account: set ASSAY_ADMIN_EMAIL and ASSAY_ADMIN_PASSWORD"
+        )
     return sign_in(http, target.admin.email, target.admin.password, role="admin")
 
 

@@ -28,7 +28,7 @@ import ast
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,7 +206,7 @@ def collect_links(root: Path) -> tuple[list[Link], list[str]]:
 
 
 def _cross_references(catalog: Catalog) -> Iterable[str]:
-    sections = {
+    sections: dict[str, Mapping[str, object]] = {
         "controls": catalog.controls,
         "risks": catalog.risks,
         "adrs": catalog.adrs,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -52,28 +51,45 @@ def another_registered_customer(http: httpx.Client) -> Account:
     parsers.parse("a product priced {price:d} {currency} with {stock:d} in stock"),
     target_fixture="product",
 )
-def a_product(http: httpx.Client, admin: Account, price: int, currency: str, stock: int) -> dict[str, Any]:
+def a_product(
+    http: httpx.Client, admin: Account, price: int, currency: str, stock: int
+) -> dict[str, Any]:
     return create_product(http, admin, price=price, currency=currency, stock=stock)
 
 
-def put_in_cart(http: httpx.Client, account: Account, product_id: object, quantity: int) -> httpx.Response:
+def put_in_cart(
+    http: httpx.Client, account: Account, product_id: object, quantity: int
+) -> httpx.Response:
     """PUT /cart/items/{id} for the account."""
-    return http.put(f"/cart/items/{product_id}", json={"quantity": quantity}, headers=account.headers)
+    return http.put(
+        f"/cart/items/{product_id}", json={"quantity": quantity}, headers=account.headers
+    )
 
 
 @given(parsers.parse("the customer has {quantity:d} of the product in the cart"))
-def customer_has_in_cart(http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int) -> None:
-    expect(put_in_cart(http, customer, product["id"], quantity), 200, "putting the product in the cart")
+def customer_has_in_cart(
+    http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int
+) -> None:
+    expect(
+        put_in_cart(http, customer, product["id"], quantity), 200, "putting the product in the cart"
+    )
 
 
 @given(parsers.parse("the other customer has {quantity:d} of the product in the cart"))
 def other_has_in_cart(
     http: httpx.Client, other_customer: Account, product: dict[str, Any], quantity: int
 ) -> None:
-    expect(put_in_cart(http, other_customer, product["id"], quantity), 200, "putting the product in the cart")
+    expect(
+        put_in_cart(http, other_customer, product["id"], quantity),
+        200,
+        "putting the product in the cart",
+    )
 
 
-@given(parsers.parse("the customer has an order for {quantity:d} of the product"), target_fixture="order")
+@given(
+    parsers.parse("the customer has an order for {quantity:d} of the product"),
+    target_fixture="order",
+)
 def customer_has_order(
     http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int
 ) -> dict[str, Any]:
@@ -86,30 +102,41 @@ def customer_has_order(
 
 
 @when(
-    parsers.re(r"someone sends (?P<method>GET|POST|PUT|PATCH|DELETE) (?P<path>/\S*) without credentials"),
+    parsers.re(
+        r"someone sends (?P<method>GET|POST|PUT|PATCH|DELETE) (?P<path>/\S*) without credentials"
+    ),
     target_fixture="response",
 )
 def anonymous_request(http: httpx.Client, method: str, path: str) -> httpx.Response:
-    body = {} if method in {"POST", "PUT", "PATCH"} else None
+    body: dict[str, object] | None = {} if method in {"POST", "PUT", "PATCH"} else None
     return http.request(method, path, json=body)
 
 
-@when(parsers.parse('the customer checks out with payment token "{token}"'), target_fixture="response")
+@when(
+    parsers.parse('the customer checks out with payment token "{token}"'), target_fixture="response"
+)
 def customer_checks_out_cart(http: httpx.Client, customer: Account, token: str) -> httpx.Response:
     return checkout(http, customer, token=token)
 
 
 @when(
-    parsers.parse('the customer checks out {quantity:d} of the product with payment token "{token}"'),
+    parsers.parse(
+        'the customer checks out {quantity:d} of the product with payment token "{token}"'
+    ),
     target_fixture="response",
 )
 def customer_checks_out_items(
     http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int, token: str
 ) -> httpx.Response:
-    return checkout(http, customer, items=[{"product_id": product["id"], "quantity": quantity}], token=token)
+    return checkout(
+        http, customer, items=[{"product_id": product["id"], "quantity": quantity}], token=token
+    )
 
 
-@given(parsers.parse('the customer has checked out with payment token "{token}"'), target_fixture="placed")
+@given(
+    parsers.parse('the customer has checked out with payment token "{token}"'),
+    target_fixture="placed",
+)
 def customer_has_checked_out(http: httpx.Client, customer: Account, token: str) -> httpx.Response:
     response = checkout(http, customer, token=token)
     expect(response, 201, "checking out")
@@ -120,11 +147,15 @@ def customer_has_checked_out(http: httpx.Client, customer: Account, token: str) 
 def admin_sets_stock(
     http: httpx.Client, admin: Account, product: dict[str, Any], stock: int
 ) -> httpx.Response:
-    return http.put(f"/admin/inventory/{product['id']}", json={"stock": stock}, headers=admin.headers)
+    return http.put(
+        f"/admin/inventory/{product['id']}", json={"stock": stock}, headers=admin.headers
+    )
 
 
 @when(
-    parsers.parse("the admin creates a product priced {price:d} {currency} with {stock:d} in stock"),
+    parsers.parse(
+        "the admin creates a product priced {price:d} {currency} with {stock:d} in stock"
+    ),
     target_fixture="response",
 )
 def admin_creates_product(
@@ -144,8 +175,9 @@ def admin_creates_product(
 # --- feature flags (only in @exclusive scenarios) ----------------------------------------
 
 
-def _flag_value(raw: str) -> Any:
-    return json.loads(raw)  # true / false / 400 / 0.5 are JSON literals
+def flag_value(raw: str) -> Any:
+    """A flag value written in a step (true, false, 400, 0.5 are JSON literals)."""
+    return json.loads(raw)
 
 
 def set_flag(
@@ -155,7 +187,7 @@ def set_flag(
     if request.node.get_closest_marker("exclusive") is None:
         raise AssertionError("flags change every request; tag the scenario @exclusive")
     flags = expect(http.get("/admin/flags", headers=admin.headers), 200, "reading flags")
-    before = _flags_as_dict(flags).get(name)
+    before = flags_as_dict(flags).get(name)
 
     def restore() -> None:
         http.put(f"/admin/flags/{name}", json={"value": before}, headers=admin.headers)
@@ -168,7 +200,8 @@ def set_flag(
     )
 
 
-def _flags_as_dict(flags: Any) -> dict[str, Any]:
+def flags_as_dict(flags: Any) -> dict[str, Any]:
+    """Flag name -> value, whichever of the list or mapping shapes the target answers with."""
     if isinstance(flags, dict) and "items" in flags:
         flags = flags["items"]
     if isinstance(flags, list):
@@ -182,7 +215,7 @@ def _flags_as_dict(flags: Any) -> dict[str, Any]:
 def flag_is_set(
     request: pytest.FixtureRequest, http: httpx.Client, admin: Account, name: str, value: str
 ) -> None:
-    set_flag(request, http, admin, name, _flag_value(value))
+    set_flag(request, http, admin, name, flag_value(value))
 
 
 # --- response checks ----------------------------------------------------------------------
@@ -243,14 +276,18 @@ def problem_type_ends_with(response: httpx.Response, suffix: str) -> None:
 def response_has_retry_after(response: httpx.Response) -> None:
     retry_after = response.headers.get("Retry-After", "")
     if not retry_after.strip().isdigit():
-        raise AssertionError(f"expected a Retry-After header in seconds, got {retry_after!r}: {describe(response)}")
+        raise AssertionError(
+            f"expected a Retry-After header in seconds, got {retry_after!r}: {describe(response)}"
+        )
 
 
 @then(parsers.parse("the product has {available:d} available"))
 def product_has_available(http: httpx.Client, product: dict[str, Any], available: int) -> None:
     seen = product_available(http, product["id"])
     if seen != available:
-        raise AssertionError(f"expected product {product['id']} to have {available} available, it has {seen}")
+        raise AssertionError(
+            f"expected product {product['id']} to have {available} available, it has {seen}"
+        )
 
 
 def product_available(http: httpx.Client, product_id: object) -> int:
@@ -270,7 +307,9 @@ def customer_has_orders(http: httpx.Client, customer: Account, count: str) -> No
     orders = list_orders(http, customer)
     if len(orders) != int(count):
         statuses = [o.get("status") for o in orders]
-        raise AssertionError(f"expected {count} order(s), the customer has {len(orders)}: {statuses}")
+        raise AssertionError(
+            f"expected {count} order(s), the customer has {len(orders)}: {statuses}"
+        )
 
 
 @then("the customer has no confirmed order")
@@ -283,8 +322,3 @@ def customer_has_no_confirmed_order(http: httpx.Client, customer: Account) -> No
 def elapsed_ms(response: httpx.Response) -> float:
     """How long the exchange took, as httpx measured it."""
     return response.elapsed.total_seconds() * 1000
-
-
-def monotonic_ms() -> float:
-    """A clock for steps that time several requests."""
-    return time.monotonic() * 1000

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
-import pytest
 from pytest_bdd import parsers, scenarios, then, when
 
-from features.steps.conftest import _flag_value, _flags_as_dict, elapsed_ms, set_flag
+from features.steps.conftest import elapsed_ms, flag_value, flags_as_dict
 from features.support.api import Account, expect, product, unique
 
 scenarios("admin")
@@ -22,7 +22,9 @@ def audit_entries(http: httpx.Client, admin: Account) -> list[dict[str, Any]]:
     after = 0
     while True:
         page = expect(
-            http.get("/admin/audit", params={"after": after, "limit": AUDIT_PAGE}, headers=admin.headers),
+            http.get(
+                "/admin/audit", params={"after": after, "limit": AUDIT_PAGE}, headers=admin.headers
+            ),
             200,
             "reading the audit log",
         )
@@ -42,8 +44,14 @@ def entries_for(entries: list[dict[str, Any]], subject: str) -> list[dict[str, A
 # --- products -----------------------------------------------------------------------------
 
 
-@then(parsers.parse("shoppers see the product priced {price:d} {currency} with {available:d} available"))
-def shoppers_see(http: httpx.Client, response: httpx.Response, price: int, currency: str, available: int) -> None:
+@then(
+    parsers.parse(
+        "shoppers see the product priced {price:d} {currency} with {available:d} available"
+    )
+)
+def shoppers_see(
+    http: httpx.Client, response: httpx.Response, price: int, currency: str, available: int
+) -> None:
     ident = response.json()["id"]
     seen = product(http, ident)
     if seen["price"] != {"amount": price, "currency": currency} or seen["available"] != available:
@@ -65,7 +73,10 @@ def same_sku(http: httpx.Client, admin: Account, product: dict[str, Any]) -> htt
     return http.post("/admin/products", json=body, headers=admin.headers)
 
 
-@when(parsers.parse("the admin changes the product's price to {price:d} {currency}"), target_fixture="response")
+@when(
+    parsers.parse("the admin changes the product's price to {price:d} {currency}"),
+    target_fixture="response",
+)
 def change_price(
     http: httpx.Client, admin: Account, product: dict[str, Any], price: int, currency: str
 ) -> httpx.Response:
@@ -83,7 +94,9 @@ def audit_for_new(http: httpx.Client, admin: Account, response: httpx.Response) 
 
 
 @then("the audit log has an entry by the admin for the product", target_fixture="audit_entry")
-def audit_for_product(http: httpx.Client, admin: Account, product: dict[str, Any]) -> dict[str, Any]:
+def audit_for_product(
+    http: httpx.Client, admin: Account, product: dict[str, Any]
+) -> dict[str, Any]:
     return _latest_by_admin(http, admin, str(product["id"]))
 
 
@@ -93,7 +106,9 @@ def _latest_by_admin(http: httpx.Client, admin: Account, subject: str) -> dict[s
         raise AssertionError(f"no audit entry names {subject}")
     latest = found[-1]
     if latest.get("actor") not in {admin.id, admin.email}:
-        raise AssertionError(f"audit entry actor is {latest.get('actor')!r}, not the admin {admin.id}")
+        raise AssertionError(
+            f"audit entry actor is {latest.get('actor')!r}, not the admin {admin.id}"
+        )
     return latest
 
 
@@ -105,9 +120,14 @@ def entry_has_after(audit_entry: dict[str, Any]) -> None:
 
 @then(parsers.parse("the entry records the stock before as {before:d} and after as {after:d}"))
 def entry_before_after(audit_entry: dict[str, Any], before: int, after: int) -> None:
-    seen = (audit_entry.get("before") or {}).get("stock"), (audit_entry.get("after") or {}).get("stock")
+    seen = (
+        (audit_entry.get("before") or {}).get("stock"),
+        (audit_entry.get("after") or {}).get("stock"),
+    )
     if seen != (before, after):
-        raise AssertionError(f"expected stock {before} → {after} in the audit entry, it records {seen}")
+        raise AssertionError(
+            f"expected stock {before} → {after} in the audit entry, it records {seen}"
+        )
 
 
 @when("the admin verifies the audit log", target_fixture="response")
@@ -118,7 +138,11 @@ def verify(http: httpx.Client, admin: Account) -> httpx.Response:
 @then("the audit chain is valid")
 def chain_valid(response: httpx.Response) -> None:
     body = response.json()
-    if body.get("valid") is not True or not body.get("entries") or body.get("first_broken_seq") is not None:
+    if (
+        body.get("valid") is not True
+        or not body.get("entries")
+        or body.get("first_broken_seq") is not None
+    ):
         raise AssertionError(f"expected a valid, non-empty chain, verification says {body}")
 
 
@@ -129,7 +153,7 @@ def read_audit(http: httpx.Client, admin: Account) -> list[dict[str, Any]]:
 
 @then("each entry's prev_hash is the previous entry's hash")
 def chained(audit_log: list[dict[str, Any]]) -> None:
-    for previous, entry in zip(audit_log, audit_log[1:], strict=False):
+    for previous, entry in itertools.pairwise(audit_log):
         if entry["seq"] != previous["seq"] + 1 or entry["prev_hash"] != previous["hash"]:
             raise AssertionError(f"chain breaks between seq {previous['seq']} and {entry['seq']}")
 
@@ -144,8 +168,8 @@ def list_flags(http: httpx.Client, admin: Account) -> httpx.Response:
 
 @then(parsers.parse('the flag "{name}" is {value}'))
 def flag_is(response: httpx.Response, name: str, value: str) -> None:
-    flags = _flags_as_dict(expect(response, 200, "listing flags"))
-    if flags.get(name) != _flag_value(value):
+    flags = flags_as_dict(expect(response, 200, "listing flags"))
+    if flags.get(name) != flag_value(value):
         raise AssertionError(f"expected flag {name} = {value}, flags are {flags}")
 
 
@@ -156,15 +180,17 @@ def flag_audited(http: httpx.Client, admin: Account, name: str, value: str) -> N
         raise AssertionError(f"no audit entry for flag {name}")
     after = entries[-1].get("after")
     recorded = after.get("value") if isinstance(after, dict) else after
-    if recorded != _flag_value(value):
+    if recorded != flag_value(value):
         raise AssertionError(f"latest audit entry for {name} records {after!r}, expected {value}")
 
 
-@when(parsers.parse('the admin sets the feature flag "{name}" to {value}'), target_fixture="response")
-def admin_sets_unknown_flag(
-    request: pytest.FixtureRequest, http: httpx.Client, admin: Account, name: str, value: str
-) -> httpx.Response:
-    return http.put(f"/admin/flags/{name}", json={"value": _flag_value(value)}, headers=admin.headers)
+@when(
+    parsers.parse('the admin sets the feature flag "{name}" to {value}'), target_fixture="response"
+)
+def admin_sets_flag(http: httpx.Client, admin: Account, name: str, value: str) -> httpx.Response:
+    return http.put(
+        f"/admin/flags/{name}", json={"value": flag_value(value)}, headers=admin.headers
+    )
 
 
 @then(parsers.parse("the checkout took at least {ms:d} ms"))
@@ -172,6 +198,3 @@ def took_at_least(response: httpx.Response, ms: int) -> None:
     took = elapsed_ms(response)
     if took < ms:
         raise AssertionError(f"checkout took {took:.0f} ms; the injected latency is {ms} ms")
-
-
-__all__ = ["set_flag"]

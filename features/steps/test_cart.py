@@ -15,18 +15,28 @@ scenarios("cart")
 UNKNOWN_PRODUCT_ID = 2_000_000_000
 
 
-@when(parsers.parse("the customer puts {quantity:d} of the product in the cart"), target_fixture="response")
-def put_product(http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int) -> httpx.Response:
+@when(
+    parsers.parse("the customer puts {quantity:d} of the product in the cart"),
+    target_fixture="response",
+)
+def put_product(
+    http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int
+) -> httpx.Response:
     return put_in_cart(http, customer, product["id"], quantity)
 
 
-@when(parsers.parse("the customer puts {quantity:d} of an unknown product in the cart"), target_fixture="response")
+@when(
+    parsers.parse("the customer puts {quantity:d} of an unknown product in the cart"),
+    target_fixture="response",
+)
 def put_unknown(http: httpx.Client, customer: Account, quantity: int) -> httpx.Response:
     return put_in_cart(http, customer, UNKNOWN_PRODUCT_ID, quantity)
 
 
 @when("the customer removes the product from the cart", target_fixture="response")
-def remove_product(http: httpx.Client, customer: Account, product: dict[str, Any]) -> httpx.Response:
+def remove_product(
+    http: httpx.Client, customer: Account, product: dict[str, Any]
+) -> httpx.Response:
     return http.delete(f"/cart/items/{product['id']}", headers=customer.headers)
 
 
@@ -42,10 +52,14 @@ def cart_lines(http: httpx.Client, account: Account) -> dict[Any, int]:
 
 
 @then(parsers.parse("the cart holds {quantity:d} of the product"))
-def cart_holds(http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int) -> None:
+def cart_holds(
+    http: httpx.Client, customer: Account, product: dict[str, Any], quantity: int
+) -> None:
     lines = cart_lines(http, customer)
     if lines.get(product["id"]) != quantity:
-        raise AssertionError(f"expected {quantity} of product {product['id']} in the cart, cart is {lines}")
+        raise AssertionError(
+            f"expected {quantity} of product {product['id']} in the cart, cart is {lines}"
+        )
 
 
 @then("the customer's cart does not hold the product")

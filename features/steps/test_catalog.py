@@ -13,7 +13,9 @@ scenarios("catalog")
 
 
 @given(parsers.parse("{count:d} products in a new category"), target_fixture="category_products")
-def products_in_new_category(http: httpx.Client, admin: Account, count: int) -> list[dict[str, Any]]:
+def products_in_new_category(
+    http: httpx.Client, admin: Account, count: int
+) -> list[dict[str, Any]]:
     category = unique("cat")
     return [
         create_product(http, admin, price=1000 + i, stock=i + 1, category=category)
@@ -27,7 +29,9 @@ def browse_category(http: httpx.Client, category_products: list[dict[str, Any]])
 
 
 @then(parsers.parse("the page lists exactly those {count:d} products"))
-def lists_exactly(response: httpx.Response, category_products: list[dict[str, Any]], count: int) -> None:
+def lists_exactly(
+    response: httpx.Response, category_products: list[dict[str, Any]], count: int
+) -> None:
     page = expect(response, 200, "browsing")
     listed = sorted(item["id"] for item in page["items"])
     wanted = sorted(p["id"] for p in category_products)
@@ -36,7 +40,9 @@ def lists_exactly(response: httpx.Response, category_products: list[dict[str, An
 
 
 @then("every listed product shows its price and availability")
-def shows_price_and_availability(response: httpx.Response, category_products: list[dict[str, Any]]) -> None:
+def shows_price_and_availability(
+    response: httpx.Response, category_products: list[dict[str, Any]]
+) -> None:
     created = {p["id"]: p for p in category_products}
     for item in response.json()["items"]:
         want = created[item["id"]]
@@ -70,7 +76,9 @@ def saw_pages(pages: list[dict[str, Any]], count: int) -> None:
 
 
 @then(parsers.parse("the shopper saw each of the {count:d} products exactly once"))
-def saw_each_once(pages: list[dict[str, Any]], category_products: list[dict[str, Any]], count: int) -> None:
+def saw_each_once(
+    pages: list[dict[str, Any]], category_products: list[dict[str, Any]], count: int
+) -> None:
     seen = [item["id"] for page in pages for item in page["items"]]
     wanted = sorted(p["id"] for p in category_products)
     if sorted(seen) != wanted or len(seen) != count:

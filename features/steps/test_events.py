@@ -15,11 +15,15 @@ scenarios("events")
 EVENTS_PAGE = 100
 
 
-def _page(http: httpx.Client, admin: Account, after: int | None) -> tuple[list[dict[str, Any]], int | None]:
+def _page(
+    http: httpx.Client, admin: Account, after: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
     params: dict[str, Any] = {"limit": EVENTS_PAGE}
     if after is not None:
         params["after"] = after
-    body = expect(http.get("/admin/events", params=params, headers=admin.headers), 200, "reading events")
+    body = expect(
+        http.get("/admin/events", params=params, headers=admin.headers), 200, "reading events"
+    )
     items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
     nxt = body.get("next_after") if isinstance(body, dict) else None
     if nxt is None and len(items) == EVENTS_PAGE:
@@ -52,10 +56,14 @@ def note_latest(http: httpx.Client, admin: Account) -> int | None:
 
 
 @then("an event after the noted one names the order")
-def event_names_order(http: httpx.Client, admin: Account, response: httpx.Response, event_mark: int | None) -> None:
+def event_names_order(
+    http: httpx.Client, admin: Account, response: httpx.Response, event_mark: int | None
+) -> None:
     order_id = str(expect(response, 201, "checking out")["id"])
     events = events_after(http, admin, event_mark)
     naming = [e for e in events if order_id in json.dumps(e)]
     if not naming:
         types = sorted({str(e.get("type") or e.get("topic")) for e in events})
-        raise AssertionError(f"no event after the mark names order {order_id}; event types seen: {types}")
+        raise AssertionError(
+            f"no event after the mark names order {order_id}; event types seen: {types}"
+        )

@@ -30,4 +30,6 @@ def names_status_and_version(response: httpx.Response) -> None:
 @then("the response carries an X-Request-ID header")
 def carries_request_id(response: httpx.Response) -> None:
     if not response.headers.get("X-Request-ID", "").strip():
-        raise AssertionError(f"no X-Request-ID on {response.request.method} {response.request.url.path}")
+        raise AssertionError(
+            f"no X-Request-ID on {response.request.method} {response.request.url.path}"
+        )

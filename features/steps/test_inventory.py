@@ -38,7 +38,9 @@ def exactly_confirmed(rush: list[httpx.Response], count: int) -> None:
     confirmed = [r for r in rush if r.status_code == 201]
     if len(confirmed) != count:
         statuses = sorted(r.status_code for r in rush)
-        raise AssertionError(f"expected {count} confirmed orders, got {len(confirmed)}; statuses {statuses}")
+        raise AssertionError(
+            f"expected {count} confirmed orders, got {len(confirmed)}; statuses {statuses}"
+        )
 
 
 @then("the others were told it is out of stock")

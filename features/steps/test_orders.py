@@ -82,7 +82,10 @@ def same_order(response: httpx.Response, placed: httpx.Response) -> None:
         raise AssertionError(f"replayed body differs: {response.json()} vs {placed.json()}")
 
 
-@when(parsers.parse("the customer retries the same checkout {times:d} times"), target_fixture="retries")
+@when(
+    parsers.parse("the customer retries the same checkout {times:d} times"),
+    target_fixture="retries",
+)
 def retry_times(http: httpx.Client, placed: httpx.Response, times: int) -> list[httpx.Response]:
     return [resend(http, placed) for _ in range(times)]
 
@@ -108,20 +111,29 @@ def one_charge(http: httpx.Client, admin: Account, placed: httpx.Response) -> No
     target_fixture="response",
 )
 def reuse_key(
-    http: httpx.Client, customer: Account, product: dict[str, Any], placed: httpx.Response, quantity: int
+    http: httpx.Client,
+    customer: Account,
+    product: dict[str, Any],
+    placed: httpx.Response,
+    quantity: int,
 ) -> httpx.Response:
     items = [{"product_id": product["id"], "quantity": quantity}]
     return checkout(http, customer, items=items, key=idempotency_key(placed))
 
 
-@when(parsers.parse("the customer sends the same checkout {times:d} times at once"), target_fixture="duplicates")
+@when(
+    parsers.parse("the customer sends the same checkout {times:d} times at once"),
+    target_fixture="duplicates",
+)
 def duplicates_at_once(http: httpx.Client, customer: Account, times: int) -> list[httpx.Response]:
     key = f"dup-{customer.id}"
     return all_at_once([lambda: checkout(http, customer, key=key) for _ in range(times)])
 
 
 @then("exactly one order was created by those requests")
-def one_order_created(http: httpx.Client, customer: Account, duplicates: list[httpx.Response]) -> None:
+def one_order_created(
+    http: httpx.Client, customer: Account, duplicates: list[httpx.Response]
+) -> None:
     created = {r.json()["id"] for r in duplicates if r.status_code == 201}
     if len(created) != 1:
         raise AssertionError(
@@ -145,13 +157,18 @@ def without_key(http: httpx.Client, customer: Account) -> httpx.Response:
     return http.post("/orders", json={"payment": {"token": "tok_visa"}}, headers=customer.headers)
 
 
-@when(parsers.parse('the customer checks out with the Idempotency-Key "{key}"'), target_fixture="response")
+@when(
+    parsers.parse('the customer checks out with the Idempotency-Key "{key}"'),
+    target_fixture="response",
+)
 def with_key(http: httpx.Client, customer: Account, key: str) -> httpx.Response:
     return checkout(http, customer, key=SPECIAL_KEYS.get(key, key))
 
 
 @when("the other customer checks out with the same Idempotency-Key", target_fixture="response")
-def other_same_key(http: httpx.Client, other_customer: Account, placed: httpx.Response) -> httpx.Response:
+def other_same_key(
+    http: httpx.Client, other_customer: Account, placed: httpx.Response
+) -> httpx.Response:
     return checkout(http, other_customer, key=idempotency_key(placed))
 
 
@@ -170,7 +187,9 @@ def cancel(http: httpx.Client, account: Account, order: dict[str, Any]) -> httpx
 
 
 @when("the customer cancels the order", target_fixture="response")
-def customer_cancels(http: httpx.Client, customer: Account, order: dict[str, Any]) -> httpx.Response:
+def customer_cancels(
+    http: httpx.Client, customer: Account, order: dict[str, Any]
+) -> httpx.Response:
     return cancel(http, customer, order)
 
 
@@ -180,7 +199,9 @@ def customer_cancelled(http: httpx.Client, customer: Account, order: dict[str, A
 
 
 @when("the other customer cancels the order", target_fixture="response")
-def other_cancels(http: httpx.Client, other_customer: Account, order: dict[str, Any]) -> httpx.Response:
+def other_cancels(
+    http: httpx.Client, other_customer: Account, order: dict[str, Any]
+) -> httpx.Response:
     return cancel(http, other_customer, order)
 
 
@@ -196,8 +217,12 @@ def _amount(value: Any) -> int:
 
 
 @then(parsers.parse("the order was charged and refunded {amount:d} {currency}"))
-def charged_and_refunded(http: httpx.Client, admin: Account, order: dict[str, Any], amount: int, currency: str) -> None:
+def charged_and_refunded(
+    http: httpx.Client, admin: Account, order: dict[str, Any], amount: int, currency: str
+) -> None:
     ledger = payments(http, admin, order["id"])
     done = {(p["kind"], _amount(p["amount"])) for p in ledger if p["status"] == "succeeded"}
     if done != {("charge", amount), ("refund", amount)}:
-        raise AssertionError(f"expected one charge and one refund of {amount} {currency}, the ledger is {ledger}")
+        raise AssertionError(
+            f"expected one charge and one refund of {amount} {currency}, the ledger is {ledger}"
+        )

@@ -24,4 +24,6 @@ def charged_by_fallback(http: httpx.Client, admin: Account, response: httpx.Resp
     ledger = payments(http, admin, order["id"])
     charges = [p for p in ledger if p["kind"] == "charge" and p["status"] == "succeeded"]
     if len(charges) != 1 or "fallback" not in str(charges[0].get("provider", "")).lower():
-        raise AssertionError(f"expected one successful charge by the fallback gateway, the ledger is {ledger}")
+        raise AssertionError(
+            f"expected one successful charge by the fallback gateway, the ledger is {ledger}"
+        )

@@ -10,7 +10,15 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from assay.target import Target
 from features.steps.conftest import list_orders
-from features.support.api import PASSWORD, Account, checkout, describe, expect, login, register, unique
+from features.support.api import (
+    PASSWORD,
+    Account,
+    checkout,
+    describe,
+    expect,
+    login,
+    unique,
+)
 from features.support.tokens import forge
 
 scenarios("security")
@@ -23,7 +31,9 @@ LOGIN_ATTEMPTS = 20
 
 
 @when(parsers.parse("the customer calls /users/me with a {kind} token"), target_fixture="response")
-def call_with_token(http: httpx.Client, target: Target, customer: Account, kind: str) -> httpx.Response:
+def call_with_token(
+    http: httpx.Client, target: Target, customer: Account, kind: str
+) -> httpx.Response:
     token = forge(kind, customer.id, customer.token, target.jwt)
     if token is None:
         pytest.skip(f"forging a {kind} token needs the target's JWT secret: set ASSAY_JWT_SECRET")
@@ -41,7 +51,9 @@ def asks_for_bearer(response: httpx.Response) -> None:
 
 
 @when("the other customer looks up the order", target_fixture="response")
-def other_looks_up(http: httpx.Client, other_customer: Account, order: dict[str, Any]) -> httpx.Response:
+def other_looks_up(
+    http: httpx.Client, other_customer: Account, order: dict[str, Any]
+) -> httpx.Response:
     return http.get(f"/orders/{order['id']}", headers=other_customer.headers)
 
 
@@ -56,7 +68,7 @@ def other_list_excludes(http: httpx.Client, other_customer: Account, order: dict
     target_fixture="response",
 )
 def customer_sends(http: httpx.Client, customer: Account, method: str, path: str) -> httpx.Response:
-    body = {} if method in {"POST", "PUT", "PATCH"} else None
+    body: dict[str, object] | None = {} if method in {"POST", "PUT", "PATCH"} else None
     return http.request(method, path, json=body, headers=customer.headers)
 
 
@@ -103,9 +115,14 @@ def refused_or_customer(http: httpx.Client, response: httpx.Response) -> None:
     expect(flags, 403, "the self-registered account on /admin/flags")
 
 
-@when(parsers.parse('the customer updates their profile with the role "{role}"'), target_fixture="response")
+@when(
+    parsers.parse('the customer updates their profile with the role "{role}"'),
+    target_fixture="response",
+)
 def update_role(http: httpx.Client, customer: Account, role: str) -> httpx.Response:
-    return http.patch("/users/me", json={"full_name": "Mallory", "role": role}, headers=customer.headers)
+    return http.patch(
+        "/users/me", json={"full_name": "Mallory", "role": role}, headers=customer.headers
+    )
 
 
 @then("the customer is still a customer")
@@ -117,10 +134,14 @@ def still_customer(http: httpx.Client, customer: Account) -> None:
 
 @then("the customer is still forbidden from the admin endpoints")
 def still_forbidden(http: httpx.Client, customer: Account, target: Target) -> None:
-    fresh = expect(login(http, customer.email, customer.password), 200, "logging in again")["access_token"]
+    fresh = expect(login(http, customer.email, customer.password), 200, "logging in again")[
+        "access_token"
+    ]
     for method, path in ADMIN_PROBES:
-        body = {} if method == "POST" else None
-        response = http.request(method, path, json=body, headers={"Authorization": f"Bearer {fresh}"})
+        body: dict[str, object] | None = {} if method == "POST" else None
+        response = http.request(
+            method, path, json=body, headers={"Authorization": f"Bearer {fresh}"}
+        )
         expect(response, 403, f"{method} {path} with a fresh customer token")
 
 

@@ -24,7 +24,9 @@ def registers_same(http: httpx.Client, visitor_email: str) -> httpx.Response:
 
 
 @when(
-    parsers.parse('a visitor registers with email "{email}", password "{password}" and name "{name}"'),
+    parsers.parse(
+        'a visitor registers with email "{email}", password "{password}" and name "{name}"'
+    ),
     target_fixture="response",
 )
 def registers_with(http: httpx.Client, email: str, password: str, name: str) -> httpx.Response:
@@ -59,7 +61,9 @@ def holds_token(response: httpx.Response) -> None:
 @then("the token identifies the visitor on /users/me")
 def token_identifies(http: httpx.Client, response: httpx.Response, visitor_email: str) -> None:
     token = response.json()["access_token"]
-    me = expect(http.get("/users/me", headers={"Authorization": f"Bearer {token}"}), 200, "/users/me")
+    me = expect(
+        http.get("/users/me", headers={"Authorization": f"Bearer {token}"}), 200, "/users/me"
+    )
     if me["email"].lower() != visitor_email.lower():
         raise AssertionError(f"token belongs to {me['email']}, not {visitor_email}")
 

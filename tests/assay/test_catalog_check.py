@@ -72,10 +72,16 @@ def test_a_pending_requirement_fails_once_its_kind_of_test_exists(checkout: Path
 
 
 def test_unknown_ids_in_tags_marks_and_experiments_fail(checkout: Path) -> None:
-    (checkout / "features" / "shop" / "b.feature").write_text("Feature: B\n  @REQ-ZZZ-404\n  Scenario: s\n")
-    (checkout / "tests" / "test_c.py").write_text('import pytest\npytestmark = pytest.mark.req("REQ-NOPE-001")\n')
+    (checkout / "features" / "shop" / "b.feature").write_text(
+        "Feature: B\n  @REQ-ZZZ-404\n  Scenario: s\n"
+    )
+    (checkout / "tests" / "test_c.py").write_text(
+        'import pytest\npytestmark = pytest.mark.req("REQ-NOPE-001")\n'
+    )
     (checkout / "chaos").mkdir()
-    (checkout / "chaos" / "kill.json").write_text(json.dumps({"method": [], "tags": ["REQ-GONE-001", "db"]}))
+    (checkout / "chaos" / "kill.json").write_text(
+        json.dumps({"method": [], "tags": ["REQ-GONE-001", "db"]})
+    )
     errors = run(checkout).errors
     assert "features/shop/b.feature:2: unknown id REQ-ZZZ-404" in errors
     assert "tests/test_c.py:2: unknown id REQ-NOPE-001" in errors
@@ -91,7 +97,9 @@ def test_duplicate_ids_fail(checkout: Path) -> None:
 
 def test_links_to_unknown_controls_risks_adrs_and_slos_fail(checkout: Path) -> None:
     (checkout / "catalog" / "requirements.yaml").write_text(
-        REQS.replace("controls: [CC1]}", "controls: [CC9], risks: [RISK-9], adrs: [ADR-9], slos: [SLO-9]}")
+        REQS.replace(
+            "controls: [CC1]}", "controls: [CC9], risks: [RISK-9], adrs: [ADR-9], slos: [SLO-9]}"
+        )
     )
     errors = run(checkout).errors
     for message in (
@@ -104,12 +112,18 @@ def test_links_to_unknown_controls_risks_adrs_and_slos_fail(checkout: Path) -> N
 
 
 def test_non_literal_requirement_marks_fail(checkout: Path) -> None:
-    (checkout / "tests" / "test_d.py").write_text('import pytest\nX = "REQ-B-001"\n@pytest.mark.req(X)\ndef test_d(): ...\n')
-    assert "tests/test_d.py:3: pytest.mark.req takes literal id strings only" in run(checkout).errors
+    (checkout / "tests" / "test_d.py").write_text(
+        'import pytest\nX = "REQ-B-001"\n@pytest.mark.req(X)\ndef test_d(): ...\n'
+    )
+    assert (
+        "tests/test_d.py:3: pytest.mark.req takes literal id strings only" in run(checkout).errors
+    )
 
 
 def test_the_shipped_catalog_loads_into_typed_objects(tmp_path: Path) -> None:
-    shutil.copytree(CATALOG_DIR, tmp_path / "catalog", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(
+        CATALOG_DIR, tmp_path / "catalog", ignore=shutil.ignore_patterns("*.py", "__pycache__")
+    )
     catalog = load_catalog(tmp_path / "catalog")
     assert catalog.slo("SLO-LATENCY-P95").objective == 300
     assert catalog.requirements["REQ-ORD-005"].controls == ["PI1.3", "CC8.1"]

@@ -34,7 +34,9 @@ def judged(verdict: Verdict) -> suites.SuiteFunction:
                 Check(
                     id="x.feature::Something",
                     verdict=verdict,
-                    message="Scenario: Something\n  ✘ Then it works\n      expected HTTP 201, got 409",
+                    message=(
+                        "Scenario: Something\n  ✘ Then it works\n      expected HTTP 201, got 409"
+                    ),
                 )
             ],
         )
@@ -69,8 +71,12 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "Usage" in result.output
 
 
-def test_a_passing_suite_exits_zero_and_records_the_run(fakes: None, stub: StubService, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", "fake-pass", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)])
+def test_a_passing_suite_exits_zero_and_records_the_run(
+    fakes: None, stub: StubService, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["run", "fake-pass", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     (run_dir,) = tmp_path.iterdir()
     data = json.loads((run_dir / "run.json").read_text())
@@ -84,14 +90,27 @@ def test_a_failing_suite_exits_non_zero_and_says_which_step(
     fakes: None, stub: StubService, tmp_path: Path
 ) -> None:
     result = runner.invoke(
-        app, ["run", "fake-pass", "fake-fail", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
+        app,
+        [
+            "run",
+            "fake-pass",
+            "fake-fail",
+            "--target-url",
+            stub.base_url,
+            "--runs-dir",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 1
     assert "✘ Then it works expected HTTP 201, got 409" in result.output
 
 
-def test_a_suite_that_cannot_judge_is_an_error(fakes: None, stub: StubService, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", "fake-error", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)])
+def test_a_suite_that_cannot_judge_is_an_error(
+    fakes: None, stub: StubService, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["run", "fake-error", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
+    )
     assert result.exit_code == 1
     (run_dir,) = tmp_path.iterdir()
     saved = Summary.read(run_dir / "fake-error" / "summary.json")
@@ -104,7 +123,10 @@ def test_a_later_suite_resumes_the_run(fakes: None, stub: StubService, tmp_path:
     assert runner.invoke(app, ["run", "fake-pass", *base]).exit_code == 0
     (run_dir,) = tmp_path.iterdir()
     runner.invoke(app, ["run", "fake-fail", "--run-id", run_dir.name, *base])
-    assert set(json.loads((run_dir / "run.json").read_text())["suites"]) == {"fake-pass", "fake-fail"}
+    assert set(json.loads((run_dir / "run.json").read_text())["suites"]) == {
+        "fake-pass",
+        "fake-fail",
+    }
 
 
 def test_an_unreachable_target_is_an_error_for_every_suite(fakes: None, tmp_path: Path) -> None:

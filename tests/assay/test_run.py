@@ -16,7 +16,12 @@ from assay.target import Credentials, JwtSettings, Target, TargetKind
 def summary(suite: str, verdict: Verdict = Verdict.PASS) -> Summary:
     now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     return Summary(
-        suite=suite, verdict=verdict, started_at=now, finished_at=now, duration_s=1.5, counts=Counts(passed=3)
+        suite=suite,
+        verdict=verdict,
+        started_at=now,
+        finished_at=now,
+        duration_s=1.5,
+        counts=Counts(passed=3),
     )
 
 
@@ -31,7 +36,8 @@ def test_a_new_run_records_what_design_lists(tmp_path: Path) -> None:
     run = Run.create(tmp_path)
     data = json.loads((tmp_path / run.run_id / "run.json").read_text())
     assert data["run_id"] == run.run_id
-    assert data["started_at"] and data["finished_at"] is None
+    assert data["started_at"]
+    assert data["finished_at"] is None
     assert set(data["git"]) == {"commit", "branch", "dirty"}
     assert data["environment"]["python"].startswith("3.")
     assert "assay" in data["environment"]["packages"]

@@ -15,7 +15,9 @@ from assay.target import Target
 def fake(run: Run, target: Target) -> Summary:
     """A suite that always passes."""
     now = utcnow()
-    return Summary(suite="fake", verdict=Verdict.PASS, started_at=now, finished_at=now, duration_s=0)
+    return Summary(
+        suite="fake", verdict=Verdict.PASS, started_at=now, finished_at=now, duration_s=0
+    )
 
 
 @pytest.fixture

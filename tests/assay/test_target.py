@@ -73,7 +73,8 @@ def test_the_managed_reference_service_starts_ready_and_stops() -> None:
     with managed_target() as target:
         assert target.kind is TargetKind.MANAGED
         assert target.version
-        assert target.admin is not None and target.jwt is not None
+        assert target.admin is not None
+        assert target.jwt is not None
         assert httpx.get(f"{target.base_url}/health/ready").status_code == 200
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{target.base_url}/health/live", timeout=2)

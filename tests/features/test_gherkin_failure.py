@@ -41,7 +41,15 @@ def test_a_wrong_expectation_reads_as_gherkin(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text, encoding="utf-8")
     with stub_service() as stub:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", str(tmp_path), "-p", "no:cacheprovider", "--strict-markers"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(tmp_path),
+                "-p",
+                "no:cacheprovider",
+                "--strict-markers",
+            ],
             cwd=tmp_path,
             env={**os.environ, "ASSAY_TARGET_URL": stub.base_url},
             capture_output=True,
