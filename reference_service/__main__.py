@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("seed", help="load deterministic seed data (idempotent)")
     serve_cmd = commands.add_parser("serve", help="serve the API")
     serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve_cmd.add_argument("--workers", type=int, default=1)
     serve_cmd.add_argument("--prepare", action="store_true", help="migrate and seed before serving")
     gateway_cmd = commands.add_parser("gateway", help="serve the payment gateway simulator")

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 
 from reference_service.errors import PROBLEM_MEDIA_TYPE
 
@@ -53,8 +54,11 @@ async def _send_problem(send: Send, status: int, code: str, title: str, detail: 
     await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyTooLargeError(HTTPException):
+    # An HTTPException, so FastAPI's body parsing re-raises it (to the 413 handler) instead of
+    # turning it into a generic 400.
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request bodies are limited to {limit} bytes.")
 
 
 class EdgeMiddleware:
@@ -134,7 +138,7 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLargeError
+                    raise _BodyTooLargeError(self.max_body_bytes)
             return message
 
         return limited_receive

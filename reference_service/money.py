@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -14,5 +14,5 @@ class Money(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: Annotated[int, Field(ge=0, le=100_000_000_00)]
+    amount: Annotated[int, Strict(), Field(ge=0, le=100_000_000_00)]
     currency: Currency = "USD"

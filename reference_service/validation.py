@@ -6,7 +6,7 @@ import re
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, Strict, StringConstraints
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -24,7 +24,8 @@ Name = Annotated[
     AfterValidator(_clean),
 ]
 ShortText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_clean)]
-Quantity = Annotated[int, Field(ge=1, le=99)]
+# Strict: JSON numbers only (no "2" or 2.0), so clients see exactly what the schema says.
+Quantity = Annotated[int, Strict(), Field(ge=1, le=99)]
 # Ids are 32-bit in the schema; anything larger cannot exist, so it is invalid input, not a 500.
-ProductId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+ProductId = Annotated[int, Strict(), Field(ge=1, le=2_147_483_647)]
 ProductIdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Product id")]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from reference_service.money import Money
 from reference_service.validation import Name, ShortText
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Stock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
 
 
 class ProductRead(BaseModel):
