@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -72,7 +73,7 @@ def _read_members(archive: zipfile.ZipFile, result: Verification) -> dict[str, s
             continue
         try:
             digests[info.filename] = hashlib.sha256(archive.read(info)).hexdigest()
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, zlib.error) as exc:
             result.findings.append(Finding(Problem.ALTERED, info.filename, f"unreadable: {exc}"))
     return digests
 
@@ -116,7 +117,7 @@ def _manifest_changes(archive: zipfile.ZipFile, predicate: Any) -> list[str]:
     """Which manifest entries differ from the signed predicate (to name what was edited)."""
     try:
         loose = json.loads(archive.read(MANIFEST))
-    except (KeyError, ValueError, zipfile.BadZipFile):
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error):
         return ["not readable JSON"]
     signed = {i["path"]: i for i in predicate.get("items", [])}
     edited = {i.get("path"): i for i in loose.get("items", []) if isinstance(i, dict)}
