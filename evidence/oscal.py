@@ -146,6 +146,8 @@ def _unwrap(data: bytes) -> bytes:
 def validate_file(path: Path) -> AssessmentResults:
     """Read an assessment-results file through trestle; raise OscalError if it is not valid."""
     results = AssessmentResults.oscal_read(path)
-    if results is None or not DuplicatesValidator().model_is_valid(results, quiet=True):
+    if not isinstance(results, AssessmentResults) or not DuplicatesValidator().model_is_valid(
+        results, quiet=True
+    ):
         raise OscalError(f"{path}: not valid OSCAL assessment results")
     return results

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 INK = "#1b1f24"
 ACCENT = "#0b5cad"
 BAD = "#b3261e"
-STYLE = {
+STYLE: dict[str, Any] = {
     "svg.hashsalt": "assay",  # fixed ids, so the same runs give the same SVG
     "svg.fonttype": "none",
     "font.size": 9,
@@ -25,7 +27,7 @@ STYLE = {
 }
 
 
-def _data_uri(figure: plt.Figure) -> str:
+def _data_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(figure)
@@ -48,7 +50,7 @@ def trend(
         return _data_uri(figure)
 
 
-def stacked(labels: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
+def stacked(labels: Sequence[str], series: Mapping[str, Sequence[float]], title: str) -> str:
     """Horizontal stacked bars (e.g. passed / failed / skipped per suite)."""
     colours = {"passed": ACCENT, "failed": BAD, "skipped": "#6b7280", "errors": "#7a4b00"}
     with plt.rc_context(STYLE):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.presentation import Presentation as Deck
 from pptx.slide import Slide
-from pptx.util import Inches, Pt
+from pptx.util import Emu, Inches, Length, Pt
 
 from reports.figures import (
     FAILING,
@@ -66,9 +66,9 @@ def _slide(deck: Deck, title: str, sources: _Sources | None = None, text: str = 
 
 
 def _table(
-    slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], top: int = TOP
+    slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], top: Length = TOP
 ) -> None:
-    height = Inches(0.32) * (len(rows) + 1)
+    height = Emu(Inches(0.32) * (len(rows) + 1))
     shape = slide.shapes.add_table(len(rows) + 1, len(header), LEFT, top, WIDTH, height)
     for col, name in enumerate(header):
         shape.table.cell(0, col).text = name
@@ -85,7 +85,7 @@ def _chart(
     slide: Slide,
     kind: XL_CHART_TYPE,
     categories: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     title: str,
     box: tuple[float, float, float, float] = (0.5, 1.4, 9.0, 5.0),
 ) -> None:

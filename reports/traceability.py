@@ -126,7 +126,8 @@ def coverage(data: ReportData, checks: pd.DataFrame, requirements: pd.DataFrame)
     freshness = {c.id: c.freshness_days for c in data.catalog.controls.values()}
     out = []
     for req in requirements.itertuples():
-        window = min((freshness.get(c, 7) for c in req.catalog_controls), default=7)
+        controls: list[str] = list(req.catalog_controls)  # type: ignore[arg-type]
+        window = min((freshness.get(c, 7) for c in controls), default=7)
         mine = (
             checks[checks["requirement_id"] == req.requirement_id] if not checks.empty else checks
         )
