@@ -53,7 +53,7 @@ class RunRecord(BaseModel):
 
     run_id: str
     started_at: datetime
-    finished_at: datetime
+    finished_at: datetime  # a run still in progress has none: the last suite's end stands in
     git_commit: str | None = None
     target: RunTarget = Field(default_factory=RunTarget)
     environment: RunEnvironment = Field(default_factory=RunEnvironment)
@@ -61,12 +61,26 @@ class RunRecord(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _git_commit(cls, data: Any) -> Any:
-        # Accept both `"git_commit": "…"` and `"git": {"commit": "…"}`.
-        if isinstance(data, dict) and "git_commit" not in data:
-            git = data.get("git")
-            if isinstance(git, dict) and git.get("commit"):
-                data = {**data, "git_commit": git["commit"]}
+    def _normalise(cls, data: Any) -> Any:
+        # Accept both `"git_commit": "…"` and `"git": {"commit": "…"}`, suites as
+        # `{name: verdict}` or `{name: {"verdict": …, "finished_at": …}}`, and null target.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        git = data.get("git")
+        if "git_commit" not in data and isinstance(git, dict):
+            data["git_commit"] = git.get("commit")
+        if data.get("target") is None:
+            data.pop("target", None)
+        suites = data.get("suites") or {}
+        if isinstance(suites, dict):
+            data["suites"] = {
+                name: entry.get("verdict") if isinstance(entry, dict) else entry
+                for name, entry in suites.items()
+            }
+            if not data.get("finished_at"):
+                ends = [e.get("finished_at") for e in suites.values() if isinstance(e, dict)]
+                data["finished_at"] = max([e for e in ends if e], default=data.get("started_at"))
         return data
 
 

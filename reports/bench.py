@@ -92,7 +92,7 @@ def make_run(runs_dir: Path, index: int, requests: int, seed: int = 7) -> Path:
     """Write one synthetic but schema-valid run with `requests` perf requests' worth of stats."""
     rng = random.Random(seed + index)  # noqa: S311 - benchmark data, not security
     start = datetime(2026, 11, 1, 6, tzinfo=UTC) + timedelta(days=7 * index)
-    run_id = f"{start:%Y%m%dT%H%M%SZ}-bench{index}"
+    run_id = f"{start:%Y%m%dT%H%M%SZ}-{index:06x}"
     root = runs_dir / run_id
     requirements = list(load_catalog().requirements)
     _perf(root, start, requests, rng).write(root / "perf")
