@@ -118,9 +118,7 @@ def media_type(name: str) -> str:
 
 
 def _tool(suite: str | None, name: str, summary: Summary | None) -> str:
-    if suite is None:
-        return "assay"
-    if name == "summary.json":
+    if suite is None or summary is None or name == "summary.json":
         return "assay"
     named = (summary.metrics.get("tools") or {}) if summary else {}
     if isinstance(named, dict) and name in named:
@@ -132,14 +130,19 @@ def _tool(suite: str | None, name: str, summary: Summary | None) -> str:
 
 
 def source_files(run: Run) -> list[tuple[str, Path]]:
-    """(pack path, file) for run.json, the catalog and every file of every suite, sorted."""
+    """(pack path, file) for run.json, the catalog and every file in the run's folders."""
     files: list[tuple[str, Path]] = [("run.json", run.path / "run.json")]
     catalog_dir = run.catalog_dir() or CATALOG_DIR
     files += [(f"catalog/{p.name}", p) for p in sorted(catalog_dir.glob("*.yaml"))]
-    for suite in sorted(run.summaries):
-        for path in sorted((run.path / suite).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                files.append((path.relative_to(run.path).as_posix(), path))
+    # Every other file of the run (suite folders, the managed target's log), but not the
+    # generators' own outputs nor hidden files such as the run's lock.
+    for path in sorted(run.path.rglob("*")):
+        name = path.relative_to(run.path).as_posix()
+        parts = name.split("/")
+        if len(parts) < 2 or parts[0] in GENERATED or parts[0] == "catalog":
+            continue
+        if path.is_file() and not any(p.startswith(".") for p in parts):
+            files.append((name, path))
     return files
 
 
@@ -162,9 +165,9 @@ def build_items(
     packages = run.record.environment.packages
     items = []
     for name, path in files:
-        suite = name.split("/", 1)[0] if "/" in name else None
-        suite = None if suite in GENERATED or suite == "catalog" else suite
-        summary = run.summaries.get(suite) if suite else None
+        folder = name.split("/", 1)[0] if "/" in name else ""
+        suite = folder if folder in run.summaries else None  # e.g. target/ is no suite
+        summary = run.summaries.get(folder)
         requirements, controls = _links(summary, catalog, name) if summary else (set(), set())
         collected = summary.finished_at if summary else run.record.finished_at
         known = [catalog.controls[c] for c in controls if c in catalog.controls]

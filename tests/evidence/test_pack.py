@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence.manifest import build_manifest, media_type
 from evidence.pack import ENVELOPE, MANIFEST, OSCAL, Pack, build_pack, read_manifest
-from evidence.run import Run
+from evidence.run import Run, load_run
 from evidence.signing import open_envelope
 
 
@@ -103,3 +103,32 @@ def test_rebuilding_ignores_earlier_outputs_in_the_run(run_b: Run, key: Ed25519P
     again = build_pack(run_b, key)
     names = zipfile.ZipFile(again.archive).namelist()
     assert not [n for n in names if n.startswith(("evidence/", "reports/"))]
+
+
+def test_non_suite_folders_are_packed_and_hidden_files_are_not(
+    run_b: Run, key: Ed25519PrivateKey
+) -> None:
+    (run_b.path / "target").mkdir()
+    (run_b.path / "target" / "service.log").write_text("started\n")
+    (run_b.path / ".run.lock").write_text("")
+    manifest = read_manifest(build_pack(run_b, key).manifest)
+    log = manifest.item("target/service.log")
+    assert log is not None
+    assert (log.suite, log.tool, log.requirements) == (None, "assay", [])
+    assert manifest.item(".run.lock") is None
+
+
+def test_core_run_json_shape_is_read(run_b: Run) -> None:
+    record = json.loads((run_b.path / "run.json").read_text())
+    record.pop("git_commit")
+    record["git"] = {"commit": "abc123", "branch": "main", "dirty": False}
+    record["suites"] = {
+        name: {"verdict": v, "finished_at": "2026-11-19T06:20:00+00:00"}
+        for name, v in record["suites"].items()
+    }
+    record["finished_at"] = None
+    (run_b.path / "run.json").write_text(json.dumps(record))
+    manifest = build_manifest(load_run(run_b.path))
+    assert manifest.git_commit == "abc123"
+    assert manifest.verdicts["perf"] == "fail"
+    assert manifest.finished_at.isoformat() == "2026-11-19T06:20:00+00:00"
