@@ -102,10 +102,10 @@ def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]
         if check.verdict in FAILING
     ]
     for suite, check in failing[:8]:
-        console.print(f"  [red]✘[/] {suite} {check.id}", highlight=False)
+        console.print(f"  [red]✘[/] {suite} {check.id}", highlight=False, soft_wrap=True)
         reason = _headline(check.message)
         if reason:
-            console.print(f"      {reason}", highlight=False, overflow="ellipsis", no_wrap=True)
+            console.print(f"      {reason[:240]}", highlight=False, soft_wrap=True)
     if len(failing) > 8:
         console.print(f"  … and {len(failing) - 8} more failing checks")
     for summary in summaries:

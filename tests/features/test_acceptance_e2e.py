@@ -13,7 +13,7 @@ import pytest
 from assay.summary import Summary, Verdict
 from assay.target import managed_target
 
-pytestmark = [pytest.mark.slow, pytest.mark.req("REQ-OBS-001")]
+pytestmark = pytest.mark.slow
 
 TIMEOUT_S = 600
 
