@@ -6,13 +6,9 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from evidence.audit import Freshness, audit
 from evidence.run import load_run, load_runs
 from tests.fixtures.runs.make_runs import RUN_A, RUN_B, RUN_C
-
-pytestmark = pytest.mark.req("REQ-EVD-001")
 
 
 def _status(runs_dir: Path, as_of: datetime) -> dict[str, Freshness]:

@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 from evidence.cli import evidence_app
 from tests.fixtures.runs.make_runs import RUN_B, RUN_C
 
-pytestmark = pytest.mark.req("REQ-EVD-001")
-
 runner = CliRunner()
 
 

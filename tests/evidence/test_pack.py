@@ -7,15 +7,12 @@ import json
 import zipfile
 from datetime import timedelta
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence.manifest import build_manifest, media_type
 from evidence.pack import ENVELOPE, MANIFEST, OSCAL, Pack, build_pack, read_manifest
 from evidence.run import Run, load_run
 from evidence.signing import open_envelope
-
-pytestmark = pytest.mark.req("REQ-EVD-001")
 
 
 def _suite_files(run: Run) -> set[str]:

@@ -13,8 +13,6 @@ from moto.server import ThreadedMotoServer
 from evidence.pack import ENVELOPE, Pack
 from evidence.publish import PublishError, publish
 
-pytestmark = pytest.mark.req("REQ-EVD-001")
-
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
