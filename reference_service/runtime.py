@@ -163,6 +163,9 @@ def build_runtime(settings: Settings) -> Runtime:
             error_rate=float(values["payment_error_rate"]),
         )
 
+    async def fallback_faults() -> Faults:
+        return Faults(down=bool(await flags.get("payment_fallback_down")))
+
     policy = RetryPolicy(
         attempts=settings.payment_attempts,
         attempt_timeout_s=settings.payment_attempt_timeout_s,
@@ -173,7 +176,7 @@ def build_runtime(settings: Settings) -> Runtime:
     gateways: list[ResilientGateway] = []
     for name, url, faults in (
         ("primary", settings.payment_gateway_url, primary_faults),
-        ("fallback", settings.payment_fallback_url, None),
+        ("fallback", settings.payment_fallback_url, fallback_faults),
     ):
         client = _client(name, url, simulators, settings.payment_attempt_timeout_s)
         clients.append(client)
