@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_ops_router,
     ):
         app.include_router(router, dependencies=limited)
-    app.add_middleware(MetricsMiddleware, metrics=rt.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=rt.metrics, access_log=rt.settings.access_log)
     app.add_middleware(TracingMiddleware)
     app.add_middleware(EdgeMiddleware, max_body_bytes=rt.settings.max_body_bytes)
     return app

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 
+import structlog
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,6 +21,8 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from reference_service.middleware import ASGIApp, Message, Receive, Scope, Send
+
+access = structlog.get_logger("reference_service.access")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 
@@ -85,11 +88,13 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Count and time each request by route template (never by raw path: bounded labels)."""
+    """Count and time each request by route template (never by raw path: bounded labels),
+    and write one access log line (with the request's request_id, trace_id and user_id)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,8 +115,17 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
             method = scope["method"]
+            elapsed = time.perf_counter() - started
             self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(method, template).observe(elapsed)
+            if self.access_log:
+                access.info(
+                    "request",
+                    method=method,
+                    route=template,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
 
 
 def metrics_router(collect: Callable[[Request], Awaitable[None]]) -> APIRouter:

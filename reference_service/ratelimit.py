@@ -46,7 +46,7 @@ class RateLimits:
         per_client: str,
         key_prefix: str = "reference-service",
     ) -> None:
-        self.storage = storage_from_string(storage_url, key_prefix=key_prefix)
+        self.storage = storage_from_string(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.login_failures: RateLimitItem = parse(login_failures)
         self.orders_per_user: RateLimitItem = parse(orders_per_user)

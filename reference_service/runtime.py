@@ -220,7 +220,9 @@ def build_runtime(settings: Settings) -> Runtime:
         gateways=gateways,
         payments=payments,
         checkout=checkout,
-        publisher=NatsPublisher(settings.nats_url, settings.nats_stream)
+        publisher=NatsPublisher(
+            settings.nats_url, settings.nats_stream, settings.nats_subject_prefix
+        )
         if settings.nats_url
         else InProcessPublisher(),
         slow_query=slow_query,

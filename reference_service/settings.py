@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     flags_file: str = ""
     flag_refresh_s: float = Field(default=1.0, ge=0)
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    access_log: bool = True
+    nats_subject_prefix: str = ""
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Self:

@@ -60,9 +60,10 @@ class NatsPublisher:
 
     name = "nats"
 
-    def __init__(self, url: str, stream: str) -> None:
+    def __init__(self, url: str, stream: str, subject_prefix: str = "") -> None:
         self.url = url
         self.stream = stream
+        self.prefix = subject_prefix
         self._nc: object | None = None
         self._js: object | None = None
 
@@ -81,7 +82,10 @@ class NatsPublisher:
     async def publish(self, event: OutboxEvent) -> None:
         js = await self._jetstream()
         await js.publish(  # type: ignore[attr-defined]
-            event.type, encode(event), headers={"Nats-Msg-Id": str(event.id)}, timeout=2
+            f"{self.prefix}{event.type}",
+            encode(event),
+            headers={"Nats-Msg-Id": str(event.id)},
+            timeout=2,
         )
 
     async def aclose(self) -> None:
