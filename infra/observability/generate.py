@@ -24,6 +24,7 @@ CATALOG = ROOT / "assay" / "catalog" / "slos.yaml"
 OPERATIONAL = Path(__file__).with_name("alerts.yaml")
 RULES_FILE = Path(__file__).parent / "prometheus" / "rules" / "slo-alerts.yaml"
 DASHBOARD_DIR = Path(__file__).parent / "grafana" / "dashboards"
+CHART_RULES = ROOT / "infra" / "helm" / "assay" / "files" / "slo-alerts.yaml"
 RUNBOOKS = "docs/runbooks"
 
 # Multiwindow, multi-burn-rate alerts (Google SRE workbook, ch. 5): a long window
@@ -292,6 +293,8 @@ def build_all() -> dict[Path, str]:
     """Every generated file and its expected content."""
     rules = build_rules()
     files = {RULES_FILE: rules, rule_tests.TEST_FILE: rule_tests.build(rules)}
+    # The chart ships the same rules as a PrometheusRule; Helm can only read files in the chart.
+    files[CHART_RULES] = rules
     for name, board in dashboards.build(load_slos_raw()).items():
         files[DASHBOARD_DIR / f"{name}.json"] = json.dumps(board, indent=2) + "\n"
     return files
