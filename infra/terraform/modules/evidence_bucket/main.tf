@@ -113,7 +113,7 @@ resource "aws_s3_bucket" "access_logs" {
   #checkov:skip=CKV_AWS_145:ALB access logs can only be delivered to SSE-S3 buckets; this bucket holds access logs, not evidence.
   #checkov:skip=CKV_AWS_144:Access logs are not replicated cross-region; they age out after a year.
   #checkov:skip=CKV_AWS_18:This is the access-log bucket; logging it into itself would loop.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes access-log events.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes access-log events; they are read on demand during investigations.
 }
 
 resource "aws_s3_bucket_versioning" "access_logs" {
