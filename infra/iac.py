@@ -1,4 +1,4 @@
-"""Static IaC checks: checkov over Terraform, rendered Helm manifests and Dockerfiles,
+"""Static IaC checks: checkov over Terraform, rendered Helm, Dockerfiles and CI workflows,
 plus Terraform parsing and variable documentation. No cloud, cluster or Docker needed.
 
     python -m infra.iac [--out DIR]
@@ -22,6 +22,7 @@ CHECKOV_TARGETS: tuple[tuple[str, str], ...] = (
     ("terraform", "infra/terraform"),
     ("kubernetes", "infra/helm/rendered"),
     ("dockerfile", "infra/docker"),
+    ("github_actions", ".github/workflows"),
 )
 # Checkov would fetch guideline links from its vendor's API; there is no network for that.
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
@@ -60,9 +61,9 @@ def run_checkov(framework: str, directory: Path, report: Path | None = None) -> 
     if checkov is None:
         result.error = "checkov is not installed (tox -e iac installs it)"
         return result
+    argv = [checkov, "-d", str(directory), "--framework", framework, "-o", "json"]
     proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [checkov, "-d", str(directory), "--framework", framework, "-o", "json", "--quiet"]
-        + ["--skip-download", "--compact"],
+        [*argv, "--quiet", "--skip-download", "--compact"],
         capture_output=True,
         text=True,
         env={**os.environ, **CHECKOV_ENV},
