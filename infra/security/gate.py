@@ -66,9 +66,13 @@ def _metrics(result: ScanResult) -> dict[str, Any]:
 def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dict[str, Any]:
     """The suite summary in the shape DESIGN.md fixes for every suite."""
     finished = dt.datetime.now(dt.UTC)
-    checks, notes = [], []
+    checks: list[dict[str, Any]] = []
+    notes: list[str] = []
+    artifacts = {"security/summary.json", "security/summary.md"}
     for res in results:
         judged = verdict(res)
+        evidence = [str(p.relative_to(run)) for p in res.reports]
+        artifacts.update(evidence)
         checks.append(
             {
                 "id": f"security/{res.tool}",
@@ -76,7 +80,7 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
                 "controls": CONTROLS[res.tool],
                 "verdict": judged,
                 "duration_s": res.duration_s,
-                "evidence": [str(p.relative_to(run)) for p in res.reports],
+                "evidence": evidence,
             }
         )
         if res.error:
@@ -103,7 +107,7 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
         },
         "slos": [],
         "checks": checks,
-        "artifacts": sorted({e for c in checks for e in c["evidence"]} | {"security/summary.md"}),
+        "artifacts": sorted(artifacts),
         "notes": notes,
         "metrics": {res.tool: _metrics(res) for res in results},
     }
