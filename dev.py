@@ -25,8 +25,8 @@ STAMP = VENV / ".assay-install-stamp"
 
 # What each short command expands to; anything else runs from .venv/bin as is.
 COMMANDS: dict[str, list[str]] = {
-    "run": ["assay", "run"],
-    "test": ["pytest", "-p", "no:cacheprovider"],
+    "run": ["python", "-m", "reference_service", "serve", "--prepare"],
+    "test": ["pytest", "-n", "2", "-p", "no:cacheprovider"],
 }
 
 

@@ -1,0 +1,25 @@
+"""The catalog: requirements, SLOs, controls, risks and ADRs as typed objects."""
+
+from assay.catalog.model import (
+    Adr,
+    Catalog,
+    CatalogError,
+    Comparison,
+    Control,
+    Requirement,
+    Risk,
+    Slo,
+    load_catalog,
+)
+
+__all__ = [
+    "Adr",
+    "Catalog",
+    "CatalogError",
+    "Comparison",
+    "Control",
+    "Requirement",
+    "Risk",
+    "Slo",
+    "load_catalog",
+]

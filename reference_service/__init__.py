@@ -1,0 +1,3 @@
+"""The reference commerce service: the system under test that every Assay suite exercises."""
+
+__version__ = "0.1.0"

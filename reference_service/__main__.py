@@ -1,0 +1,126 @@
+"""Command line: migrate | seed | serve | gateway."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from pydantic import ValidationError
+
+from reference_service.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        messages = "; ".join(str(err["msg"]) for err in exc.errors())
+        sys.exit(f"reference_service: invalid settings: {messages}")
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema to the latest revision."""
+    from reference_service.migrate import upgrade
+
+    upgrade(settings)
+    print("migrated", flush=True)
+
+
+def seed(settings: Settings) -> None:
+    """Load the deterministic seed data (idempotent)."""
+    from reference_service import db
+    from reference_service.seed import seed as run_seed
+
+    async def _run() -> dict[str, int]:
+        engine = db.create_engine(settings)
+        try:
+            async with db.create_sessionmaker(engine).begin() as session:
+                return await run_seed(session, settings)
+        finally:
+            await engine.dispose()
+
+    print(f"seeded {asyncio.run(_run())}", flush=True)
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API: uvicorn for one worker, gunicorn with uvicorn workers for several."""
+    if workers <= 1:
+        import uvicorn
+
+        from reference_service.observability import configure_logging
+
+        configure_logging()
+        uvicorn.run(
+            "reference_service.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
+        return
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "reference_service.app:create_app()",
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{host}:{port}",
+        "--graceful-timeout",
+        "10",
+        "--timeout",
+        "30",
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and fixed arguments
+
+
+def gateway(host: str, port: int, name: str) -> None:
+    """Serve the payment gateway simulator as its own process."""
+    import uvicorn
+
+    from reference_service.payments.simulator import create_gateway_app
+
+    uvicorn.run(create_gateway_app(name), host=host, port=port, log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m reference_service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed", help="load deterministic seed data (idempotent)")
+    serve_cmd = commands.add_parser("serve", help="serve the API")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument("--prepare", action="store_true", help="migrate and seed before serving")
+    gateway_cmd = commands.add_parser("gateway", help="serve the payment gateway simulator")
+    gateway_cmd.add_argument("--host", default="127.0.0.1")
+    gateway_cmd.add_argument("--port", type=int, default=8100)
+    gateway_cmd.add_argument("--name", default="simulator")
+    args = parser.parse_args(argv)
+
+    if args.command == "gateway":
+        gateway(args.host, args.port, args.name)
+        return
+    settings = _settings()
+    if args.command == "migrate":
+        migrate(settings)
+    elif args.command == "seed":
+        seed(settings)
+    else:
+        if args.prepare:
+            migrate(settings)
+            seed(settings)
+        serve(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()

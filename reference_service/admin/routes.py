@@ -1,0 +1,123 @@
+"""Admin: products, stock, payments view and the audit log. Every write is audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+
+from reference_service.admin import audit
+from reference_service.admin.models import AuditEntry
+from reference_service.admin.schemas import (
+    AuditEntryRead,
+    AuditPage,
+    AuditVerification,
+    StockRead,
+    StockSet,
+)
+from reference_service.catalog import service as catalog
+from reference_service.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
+from reference_service.deps import AdminUser, SessionDep
+from reference_service.errors import NotFoundError
+from reference_service.inventory import service as inventory
+from reference_service.orders.models import Order
+from reference_service.payments.models import PaymentAttempt
+from reference_service.payments.schemas import PaymentAttemptRead
+from reference_service.validation import ProductIdPath
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post(
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductRead,
+    operation_id="admin-create-product",
+)
+async def create_product(body: ProductCreate, admin: AdminUser, session: SessionDep) -> ProductRead:
+    """Add a product with its initial stock."""
+    product = await catalog.create_product(session, body)
+    target = f"product:{product.id}"
+    await audit.append(session, str(admin.id), "product.create", target, None, product.model_dump())
+    return product
+
+
+@router.patch(
+    "/products/{product_id}", response_model=ProductRead, operation_id="admin-update-product"
+)
+async def update_product(
+    product_id: ProductIdPath, body: ProductUpdate, admin: AdminUser, session: SessionDep
+) -> ProductRead:
+    """Change a product's name, category, price or description."""
+    before, after = await catalog.update_product(session, product_id, body)
+    await audit.append(
+        session,
+        str(admin.id),
+        "product.update",
+        f"product:{product_id}",
+        before,
+        after.model_dump(),
+    )
+    return after
+
+
+@router.put("/inventory/{product_id}", response_model=StockRead, operation_id="admin-set-stock")
+async def set_stock(
+    product_id: ProductIdPath, body: StockSet, admin: AdminUser, session: SessionDep
+) -> StockRead:
+    """Set a product's units on hand."""
+    before, after = await inventory.set_stock(session, product_id, body.stock)
+    await audit.append(
+        session,
+        str(admin.id),
+        "inventory.set",
+        f"product:{product_id}",
+        {"stock": before},
+        {"stock": after},
+    )
+    return StockRead(product_id=product_id, stock=after)
+
+
+@router.get(
+    "/orders/{order_id}/payments",
+    response_model=list[PaymentAttemptRead],
+    operation_id="admin-list-order-payments",
+)
+async def order_payments(
+    order_id: uuid.UUID, _: AdminUser, session: SessionDep
+) -> list[PaymentAttemptRead]:
+    """Every charge and refund attempt for an order."""
+    if await session.get(Order, order_id) is None:
+        raise NotFoundError("Order")
+    attempts = await session.scalars(
+        select(PaymentAttempt)
+        .where(PaymentAttempt.order_id == order_id)
+        .order_by(PaymentAttempt.created_at, PaymentAttempt.id)
+    )
+    return [PaymentAttemptRead.model_validate(a, from_attributes=True) for a in attempts]
+
+
+@router.get("/audit", response_model=AuditPage, operation_id="admin-list-audit")
+async def list_audit(
+    _: AdminUser,
+    session: SessionDep,
+    after: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Audit entries after a sequence number, oldest first."""
+    rows = list(
+        await session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
+        )
+    )
+    items = [AuditEntryRead.model_validate(row) for row in rows]
+    return AuditPage(items=items, next_after=items[-1].seq if len(items) == limit else None)
+
+
+@router.get("/audit/verify", response_model=AuditVerification, operation_id="admin-verify-audit")
+async def verify_audit(_: AdminUser, session: SessionDep) -> AuditVerification:
+    """Recompute the chain and report the first broken entry, if any."""
+    valid, entries, broken = await audit.verify(session)
+    return AuditVerification(valid=valid, entries=entries, first_broken_seq=broken)

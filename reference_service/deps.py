@@ -1,0 +1,74 @@
+"""FastAPI dependencies as `Annotated` aliases: settings, session, current user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reference_service.auth import UnauthorizedError, decode_token
+from reference_service.errors import DomainError
+from reference_service.runtime import Runtime
+from reference_service.users.models import Role, User
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The app's wiring (settings, sessions, gateway, ...), built by create_app."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent."""
+    reads_only = request.method in {"GET", "HEAD"}
+    sessions = runtime.read_sessions if reads_only else runtime.sessions
+    async with sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_current_user(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user of a valid bearer token; 401 otherwise.
+
+    Loaded in its own short read, so flows that run their own transactions (checkout) hold
+    no lock of the request's while they work.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError()
+    claims = decode_token(runtime.settings, credentials.credentials)
+    async with runtime.read_sessions() as session:
+        user = await session.get(User, claims.user_id)
+    if user is None:
+        raise UnauthorizedError("The bearer token's user no longer exists.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    """The current user, if an admin; 403 otherwise."""
+    if user.role != Role.ADMIN:
+        raise DomainError("forbidden", 403, "This action needs the admin role.", title="Forbidden")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

@@ -1,0 +1,36 @@
+"""Structured JSON logs with request ids; never emails, passwords, tokens or card data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from fastapi import Request
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stdout, with context variables (request_id, trace_id, user_id) merged in."""
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+
+
+def log_unexpected(request: Request, exc: Exception) -> None:
+    """Log an unhandled error with its traceback, server-side only."""
+    structlog.get_logger("reference_service").error(
+        "unhandled_error",
+        method=request.method,
+        path=request.url.path,
+        error=type(exc).__name__,
+        exc_info=exc,
+    )

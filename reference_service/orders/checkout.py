@@ -1,0 +1,150 @@
+"""Checkout and cancellation: short transactions around the gateway call, never across it.
+
+1. claim the Idempotency-Key (its own commit, so concurrent duplicates see it);
+2. reserve stock and record a pending order;
+3. charge the gateway (charge key derived from the order, so retries never double-charge);
+4. confirm, or fail and release; store the response for replays.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reference_service.cart import service as cart
+from reference_service.errors import DomainError
+from reference_service.orders import idempotency
+from reference_service.orders import service as orders
+from reference_service.orders.idempotency import StoredResponse
+from reference_service.orders.schemas import OrderCreate, OrderRead
+from reference_service.payments.service import PaymentProcessor, PaymentUnavailableError
+
+
+def charge_key(order_id: uuid.UUID) -> str:
+    """The gateway idempotency key of an order's one charge."""
+    return f"order-{order_id}-charge"
+
+
+class Checkout:
+    """Places and cancels orders; owns the transactions of these flows."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        payments: PaymentProcessor,
+        *,
+        idempotency_ttl_s: int,
+        lock_rows: bool = False,
+    ) -> None:
+        self.sessions = sessions
+        self.payments = payments
+        self.idempotency_ttl_s = idempotency_ttl_s
+        self.lock_rows = lock_rows
+
+    async def place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
+        """Create an order exactly once per (user, key)."""
+        digest = idempotency.fingerprint(request.model_dump(mode="json"))
+        async with self.sessions.begin() as session:
+            replay = await idempotency.claim(
+                session, user_id, key, digest, ttl_seconds=self.idempotency_ttl_s
+            )
+        if replay is not None:
+            return replay
+        try:
+            return await self._place(user_id, key, request)
+        except BaseException:
+            async with self.sessions.begin() as session:
+                await idempotency.release(session, user_id, key)
+            raise
+
+    async def _place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
+        from_cart = request.items is None
+        async with self.sessions.begin() as session:
+            if request.items is not None:
+                lines = [(item.product_id, item.quantity) for item in request.items]
+            else:
+                lines = await cart.lines(session, user_id)
+            order = await orders.create_pending(
+                session, user_id, key, orders.merge_lines(lines), lock_rows=self.lock_rows
+            )
+        pay_key = charge_key(order.id)
+        try:
+            result = await self.payments.charge(
+                pay_key, order.total_amount, order.currency, request.payment.token
+            )
+        except PaymentUnavailableError:
+            async with self.sessions.begin() as session:
+                failed = await orders.mark_failed(session, order.id, "unavailable")
+                orders.record_attempt(
+                    session, failed, kind="charge", status="error", provider="none", key=pay_key
+                )
+            raise
+        async with self.sessions.begin() as session:
+            if result.approved:
+                done = await orders.mark_paid(session, order.id, result.provider, result.ref)
+                orders.record_attempt(
+                    session,
+                    done,
+                    kind="charge",
+                    status="succeeded",
+                    provider=result.provider,
+                    key=pay_key,
+                    ref=result.ref,
+                )
+                if from_cart:
+                    await cart.clear(session, user_id)
+                response = StoredResponse(
+                    201, orders.to_read(done).model_dump(mode="json"), f"/orders/{done.id}"
+                )
+            else:
+                failed = await orders.mark_failed(session, order.id, "declined")
+                orders.record_attempt(
+                    session,
+                    failed,
+                    kind="charge",
+                    status="failed",
+                    provider=result.provider,
+                    key=pay_key,
+                    ref=result.ref,
+                    error_code=result.code,
+                )
+                response = StoredResponse(402, _declined_problem(failed.id, result.code))
+            await idempotency.complete(session, user_id, key, response)
+        return response
+
+    async def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
+        """Refund, then cancel and restock, exactly once."""
+        async with self.sessions.begin() as session:
+            order = await orders.get_own(session, user_id, order_id)
+            orders.ensure_cancellable(order)
+        refund_key = f"order-{order.id}-refund"
+        if order.charge_ref is None or order.payment_provider is None:
+            raise DomainError("not-cancellable", 409, "The order has no capture to refund.")
+        result = await self.payments.refund(
+            refund_key, order.payment_provider, order.charge_ref, order.total_amount
+        )
+        async with self.sessions.begin() as session:
+            cancelled = await orders.mark_cancelled(session, order.id)
+            orders.record_attempt(
+                session,
+                cancelled,
+                kind="refund",
+                status="succeeded" if result.approved else "failed",
+                provider=result.provider,
+                key=refund_key,
+                ref=result.ref,
+                error_code=result.code,
+            )
+            return orders.to_read(cancelled)
+
+
+def _declined_problem(order_id: uuid.UUID, code: str | None) -> dict[str, object]:
+    return {
+        "type": "/problems/payment-declined",
+        "title": "Payment declined",
+        "status": 402,
+        "detail": "The payment was declined; nothing was charged.",
+        "order_id": str(order_id),
+        "decline_code": code or "declined",
+    }

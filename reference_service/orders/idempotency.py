@@ -1,0 +1,141 @@
+"""Idempotency-Key handling after draft-ietf-httpapi-idempotency-key-header.
+
+A key is claimed (inserted as in-flight) before any work; a completed request stores its
+response for replay; a request that ends in a transient or validation failure releases the key
+so the client may retry with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reference_service.db import utcnow
+from reference_service.errors import DomainError
+from reference_service.orders.models import IdempotencyRecord
+
+IN_FLIGHT = "in_flight"
+COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response to send, first time or replayed."""
+
+    status_code: int
+    body: dict[str, Any]
+    location: str | None = None
+    replayed: bool = False
+
+
+def validate_key(key: str | None) -> str:
+    """1..255 printable ASCII characters, else 400."""
+    if key is None or not 1 <= len(key) <= 255 or not all(" " < c < "\x7f" for c in key):
+        raise DomainError(
+            "invalid-idempotency-key",
+            400,
+            "Send an Idempotency-Key header of 1 to 255 printable characters.",
+            title="Invalid Idempotency-Key",
+        )
+    return key
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    """A digest of the request body, insensitive to key order and whitespace."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def claim(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    key: str,
+    digest: str,
+    *,
+    ttl_seconds: int,
+) -> StoredResponse | None:
+    """Take the key for this request; a StoredResponse means replay it instead of working."""
+    now = utcnow()
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at < now,
+        )
+    )
+    record = IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        fingerprint=digest,
+        state=IN_FLIGHT,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(record)
+            await session.flush()
+        return None
+    except IntegrityError:
+        pass
+    existing = await session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    )
+    if existing is None:  # released between our insert and read: the caller may retry
+        raise _in_flight()
+    if existing.fingerprint != digest:
+        raise DomainError(
+            "idempotency-key-reused",
+            422,
+            "This Idempotency-Key was used with a different request body.",
+            title="Idempotency-Key reused",
+        )
+    if existing.state != COMPLETED or existing.status_code is None or existing.body is None:
+        raise _in_flight()
+    return StoredResponse(
+        existing.status_code, json.loads(existing.body), existing.location, replayed=True
+    )
+
+
+def _in_flight() -> DomainError:
+    return DomainError(
+        "request-in-progress",
+        409,
+        "A request with this Idempotency-Key is still being processed.",
+        title="Request in progress",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def complete(
+    session: AsyncSession, user_id: uuid.UUID, key: str, response: StoredResponse
+) -> None:
+    """Store the final response for replay."""
+    record = await session.get(IdempotencyRecord, (user_id, key))
+    if record is None:
+        return
+    record.state = COMPLETED
+    record.status_code = response.status_code
+    record.body = json.dumps(response.body, separators=(",", ":"))
+    record.location = response.location
+
+
+async def release(session: AsyncSession, user_id: uuid.UUID, key: str) -> None:
+    """Give the key back so the client may retry with it."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.state == IN_FLIGHT,
+        )
+    )

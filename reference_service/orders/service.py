@@ -1,0 +1,213 @@
+"""Order rules inside one transaction each; `checkout.py` strings them around the gateway."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reference_service.catalog.models import Product
+from reference_service.errors import ConflictError, DomainError, NotFoundError
+from reference_service.events import service as events
+from reference_service.inventory import service as inventory
+from reference_service.money import Money
+from reference_service.orders.models import Order, OrderLine, OrderStatus
+from reference_service.orders.schemas import OrderLineRead, OrderRead
+from reference_service.payments.models import PaymentAttempt
+from reference_service.payments.schemas import PaymentSummary
+
+
+def to_read(order: Order) -> OrderRead:
+    """An order as its owner sees it."""
+    currency = order.currency
+    return OrderRead(
+        id=order.id,
+        status=order.status,
+        items=[
+            OrderLineRead(
+                product_id=line.product_id,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=Money(amount=line.unit_amount, currency=currency),
+                line_total=Money(amount=line.unit_amount * line.quantity, currency=currency),
+            )
+            for line in order.lines
+        ],
+        total=Money(amount=order.total_amount, currency=currency),
+        payment=PaymentSummary(
+            status=order.payment_status,
+            amount=Money(amount=order.total_amount, currency=currency),
+            provider=order.payment_provider,
+        ),
+        created_at=order.created_at,
+    )
+
+
+def merge_lines(lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One line per product (quantities added), in product order."""
+    merged: dict[int, int] = {}
+    for product_id, quantity in lines:
+        merged[product_id] = merged.get(product_id, 0) + quantity
+    return sorted(merged.items())
+
+
+async def create_pending(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    idempotency_key: str,
+    lines: list[tuple[int, int]],
+    *,
+    lock_rows: bool = False,
+) -> Order:
+    """Price the lines from the catalog, reserve stock, and record a pending order."""
+    if not lines:
+        raise DomainError("empty-order", 422, "The order has no items and the cart is empty.")
+    products = {
+        p.id: p
+        for p in await session.scalars(
+            select(Product).where(Product.id.in_([pid for pid, _ in lines]))
+        )
+    }
+    missing = [pid for pid, _ in lines if pid not in products]
+    if missing:
+        raise NotFoundError(f"Product {missing[0]}")
+    currencies = {products[pid].price_currency for pid, _ in lines}
+    if len(currencies) > 1:
+        raise DomainError("mixed-currency", 422, "All items of an order must share a currency.")
+    await inventory.reserve(session, lines, lock_rows=lock_rows)
+    order = Order(
+        user_id=user_id,
+        idempotency_key=idempotency_key,
+        status=OrderStatus.PENDING_PAYMENT,
+        total_amount=sum(products[pid].price_amount * qty for pid, qty in lines),
+        currency=currencies.pop(),
+        lines=[
+            OrderLine(
+                product_id=pid,
+                name=products[pid].name,
+                quantity=qty,
+                unit_amount=products[pid].price_amount,
+            )
+            for pid, qty in lines
+        ],
+    )
+    session.add(order)
+    await session.flush()
+    events.record(session, "inventory.reserved", order.id, lines=[list(line) for line in lines])
+    return order
+
+
+def _lines(order: Order) -> list[tuple[int, int]]:
+    return [(line.product_id, line.quantity) for line in order.lines]
+
+
+async def mark_paid(
+    session: AsyncSession, order_id: uuid.UUID, provider: str, charge_ref: str | None
+) -> Order:
+    """The charge went through: the order is confirmed."""
+    order = await _get(session, order_id)
+    order.status = OrderStatus.CONFIRMED
+    order.payment_status = "captured"
+    order.payment_provider = provider
+    order.charge_ref = charge_ref
+    events.record(
+        session, "payments.authorized", order.id, amount=order.total_amount, provider=provider
+    )
+    events.record(
+        session, "orders.created", order.id, user_id=str(order.user_id), total=order.total_amount
+    )
+    await session.flush()
+    return order
+
+
+async def mark_failed(session: AsyncSession, order_id: uuid.UUID, reason: str) -> Order:
+    """The charge did not go through: release the stock, fail the order."""
+    order = await _get(session, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return order
+    await inventory.release(session, _lines(order))
+    order.status = OrderStatus.FAILED
+    order.payment_status = reason
+    events.record(session, "payments.failed", order.id, reason=reason)
+    events.record(session, "inventory.released", order.id, lines=[list(x) for x in _lines(order)])
+    await session.flush()
+    return order
+
+
+def record_attempt(
+    session: AsyncSession,
+    order: Order,
+    *,
+    kind: str,
+    status: str,
+    provider: str,
+    key: str,
+    ref: str | None = None,
+    error_code: str | None = None,
+) -> None:
+    """Keep a charge or refund attempt for reconciliation and the admin view."""
+    session.add(
+        PaymentAttempt(
+            order_id=order.id,
+            kind=kind,
+            status=status,
+            amount=order.total_amount,
+            currency=order.currency,
+            provider=provider,
+            gateway_ref=ref,
+            idempotency_key=key,
+            error_code=error_code,
+        )
+    )
+
+
+async def _get(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFoundError("Order")
+    return order
+
+
+async def get_own(session: AsyncSession, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
+    """An order of this user; someone else's is indistinguishable from none (404)."""
+    order = await session.get(Order, order_id)
+    if order is None or order.user_id != user_id:
+        raise NotFoundError("Order")
+    return order
+
+
+async def list_own(session: AsyncSession, user_id: uuid.UUID, limit: int = 100) -> list[Order]:
+    """This user's orders, newest first."""
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.user_id == user_id)
+        .order_by(Order.created_at.desc(), Order.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def ensure_cancellable(order: Order) -> None:
+    """Only confirmed orders can be cancelled."""
+    if order.status != OrderStatus.CONFIRMED:
+        raise ConflictError(
+            "not-cancellable", f"An order that is {order.status} cannot be cancelled."
+        )
+
+
+async def mark_cancelled(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    """Confirmed → cancelled exactly once; stock goes back."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == OrderStatus.CONFIRMED)
+        .values(status=OrderStatus.CANCELLED, payment_status="refunded")
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError("not-cancellable", "The order is no longer confirmed.")
+    order = await _get(session, order_id)
+    await session.refresh(order)
+    await inventory.release(session, _lines(order))
+    events.record(session, "orders.cancelled", order.id)
+    events.record(session, "inventory.released", order.id, lines=[list(x) for x in _lines(order)])
+    return order

@@ -1,0 +1,66 @@
+"""Service settings, read once from the environment and passed in; nothing reads them at import."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"  # noqa: S105 - documented dev default
+DEV_ADMIN_EMAIL = "admin@example.com"
+DEV_ADMIN_PASSWORD = "admin-password-change-me"  # noqa: S105 - documented dev default
+
+
+class AppEnv(StrEnum):
+    """Where the service runs; production refuses development defaults."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Defaults are embedded: SQLite, in-process cache and gateway."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./reference.db"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_statement_timeout_ms: int = Field(default=5000, ge=100)
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "reference-service"
+    jwt_audience: str = "reference-service-api"
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    admin_email: str = DEV_ADMIN_EMAIL
+    admin_password: str = DEV_ADMIN_PASSWORD
+
+    max_body_bytes: int = 1024 * 1024
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    idempotency_lock_seconds: int = Field(default=60, ge=1)
+    max_cart_lines: int = 100
+
+    # Payment gateway: empty URL = the embedded in-process simulator.
+    payment_gateway_url: str = ""
+    payment_fallback_url: str = ""
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_in_production(self) -> Self:
+        if self.app_env is AppEnv.PRODUCTION:
+            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError("JWT_SECRET must be set (32+ characters) when APP_ENV=production")
+            if self.admin_password == DEV_ADMIN_PASSWORD:
+                raise ValueError("ADMIN_PASSWORD must be set when APP_ENV=production")
+        if self.jwt_algorithm not in {"HS256", "HS384", "HS512"}:
+            raise ValueError("JWT_ALGORITHM must be one of HS256, HS384, HS512")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
