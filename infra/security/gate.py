@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from assay.summary import Summary
 from infra.security import exceptions, scanners
 from infra.security.scanners import ScanResult
 
 ROOT = Path(__file__).resolve().parents[2]
-# SOC 2 criteria each scanner evidences.
-CONTROLS = {
-    "bandit": ["CC7.1", "CC8.1"],
-    "pip-audit": ["CC7.1"],
-    "secrets": ["CC6.1"],
-    "sbom": ["CC8.1"],
-    "checkov": ["CC6.6", "CC7.1"],
+# Catalog requirement and SOC 2 controls each scanner evidences (assay/catalog/*.yaml).
+TRACE = {
+    "bandit": (["REQ-SUP-001"], ["CC6.8"]),
+    "pip-audit": (["REQ-SUP-001"], ["CC6.8", "CC7.1"]),
+    "secrets": (["REQ-SUP-001"], ["CC6.8", "CC6.1"]),
+    "sbom": (["REQ-SUP-001"], ["CC6.8"]),
+    "checkov": (["REQ-IAC-001"], ["CC7.1"]),
 }
 
 
@@ -76,8 +76,8 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
         checks.append(
             {
                 "id": f"security/{res.tool}",
-                "requirements": [],
-                "controls": CONTROLS[res.tool],
+                "requirements": TRACE[res.tool][0],
+                "controls": TRACE[res.tool][1],
                 "verdict": judged,
                 "duration_s": res.duration_s,
                 "evidence": evidence,
@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     for res in results:
         exceptions.apply(res.findings, accepted, started.date())
     summary = summarize(results, run, started)
-    (run / "security" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    # The shared model validates the shape every suite writes before anything reads it.
+    Summary.model_validate(summary).write(run / "security")
     (run / "security" / "summary.md").write_text(markdown(summary))
     for check in summary["checks"]:
         print(f"{check['id']:<20} {check['verdict']}")

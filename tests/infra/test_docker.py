@@ -11,6 +11,8 @@ import yaml
 
 from infra.iac import ROOT, run_checkov
 
+pytestmark = pytest.mark.req("REQ-IAC-001")
+
 DOCKER = ROOT / "infra" / "docker"
 DOCKERFILES = sorted(p for p in DOCKER.glob("Dockerfile.*") if p.suffix != ".dockerignore")
 APP_SERVICES = ("service", "migrate", "gateway-primary", "gateway-fallback", "locust-master")

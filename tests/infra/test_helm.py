@@ -13,6 +13,8 @@ from infra.helm import render
 from infra.helm.gotemplate import Renderer, TemplateError
 from infra.iac import run_checkov
 
+pytestmark = pytest.mark.req("REQ-IAC-001")
+
 Doc = dict[str, Any]
 
 

@@ -7,7 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from infra.iac import ROOT, _text, run_checkov, terraform_problems
+
+pytestmark = pytest.mark.req("REQ-IAC-001")
 
 TF = ROOT / "infra" / "terraform"
 

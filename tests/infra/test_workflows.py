@@ -12,6 +12,8 @@ import yaml
 
 from infra.iac import ROOT
 
+pytestmark = pytest.mark.req("REQ-IAC-001")
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 

@@ -15,8 +15,8 @@ from infra.iac import find_tool
 def _missing(what: str) -> None:
     # In CI a missing scanner is a broken pipeline, never a silent pass.
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required in CI (tox -e iac / tox -e security install it)")
-    pytest.skip(f"{what} is not installed here; run tox -e iac")
+        pytest.fail(f"{what} is required in CI (tox -e security installs it)")
+    pytest.skip(f"{what} is not installed here; run tox -e security")
 
 
 def _require_tool(name: str) -> str:

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assay.summary import Summary
 from infra.security import exceptions, gate
 from infra.security.scanners import Finding, ScanResult, parse_pip_audit, runtime_closure
+
+pytestmark = pytest.mark.req("REQ-SUP-001")
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -112,4 +115,6 @@ def test_the_summary_has_the_shape_every_suite_writes(tmp_path: Path) -> None:
     check = summary["checks"][0]
     assert set(check) == {"id", "requirements", "controls", "verdict", "duration_s", "evidence"}
     assert check["evidence"] == ["security/bandit.json"]
+    assert check["requirements"] == ["REQ-SUP-001"]
+    assert Summary.model_validate(summary).verdict == "fail"
     assert any("pip-audit: unreachable" in n for n in summary["notes"])

@@ -6,7 +6,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from infra.security import scanners
+
+pytestmark = pytest.mark.req("REQ-SUP-001")
 
 ROOT = Path(__file__).resolve().parents[2]
 
