@@ -102,6 +102,9 @@ class Requirement(_Entry):
     risks: list[str] = Field(default_factory=list)
     adrs: list[str] = Field(default_factory=list)
     slos: list[str] = Field(default_factory=list)
+    # Kinds of test expected to cover it (acceptance, unit, contract, perf, chaos, security,
+    # evidence, iac); `assay catalog check` treats it as pending until such tests exist at all.
+    verified_by: list[str] = Field(default_factory=list)
     untested_reason: str | None = None
 
 

@@ -1,0 +1,249 @@
+"""The `assay` command: one entry point; suites and generators plug in by entry point."""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.catalog.check import PROJECT_ROOT, CheckReport, check_catalog
+from assay.run import Run, RunError, runs_dir
+from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
+from assay.summary import Counts, Summary, Verdict, utcnow
+from assay.target import Target, TargetError, open_target
+
+COMMANDS_GROUP = "assay.commands"
+FAILING = {Verdict.FAIL, Verdict.ERROR}
+VERDICT_STYLE = {
+    Verdict.PASS: "bold green",
+    Verdict.WARNING: "bold yellow",
+    Verdict.FAIL: "bold red",
+    Verdict.ERROR: "bold magenta",
+    Verdict.SKIPPED: "dim",
+}
+
+console = Console()
+
+
+def _verdict(verdict: Verdict) -> str:
+    return f"[{VERDICT_STYLE[verdict]}]{verdict.upper()}[/]"
+
+
+def _error_summary(suite: str, reason: str, started_at: float) -> Summary:
+    now = utcnow()
+    return Summary(
+        suite=suite,
+        verdict=Verdict.ERROR,
+        started_at=now,
+        finished_at=now,
+        duration_s=round(time.monotonic() - started_at, 3),
+        counts=Counts(),
+        notes=[reason],
+    )
+
+
+def _resolve(names: list[str]) -> list[Suite]:
+    if not names:
+        suites = list(available().values())
+        if not suites:
+            raise typer.BadParameter("no suites are installed (see the assay.suites entry points)")
+        return suites
+    try:
+        return [get(name) for name in names]
+    except UnknownSuiteError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from exc
+
+
+def _run_suite(suite: Suite, run: Run, target: Target) -> Summary:
+    console.rule(f"[bold]{suite.name}[/] against {target.base_url}")
+    started = time.monotonic()
+    try:
+        summary = suite.run(run, target)
+    except SuiteError as exc:
+        summary = _error_summary(suite.name, f"suite could not judge: {exc}", started)
+    run.record_suite(summary)
+    return summary
+
+
+def _headline(message: str | None) -> str:
+    """The line of a check's message that says what went wrong (a Gherkin ✘ step and its reason)."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("✘"):
+            return " ".join(lines[index : index + 2])
+    return lines[0] if lines else ""
+
+
+def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
+    table = Table(title=f"Run {run.run_id}", title_justify="left")
+    for column in ("suite", "verdict", "passed", "failed", "skipped", "errors", "duration"):
+        table.add_column(column, justify="left" if column in {"suite", "verdict"} else "right")
+    for summary in summaries:
+        counts = summary.counts
+        table.add_row(
+            summary.suite,
+            _verdict(summary.verdict),
+            str(counts.passed),
+            str(counts.failed),
+            str(counts.skipped),
+            str(counts.errors),
+            f"{summary.duration_s:.1f} s",
+        )
+    console.print(table)
+    failing = [
+        (summary.suite, check)
+        for summary in summaries
+        for check in summary.checks
+        if check.verdict in FAILING
+    ]
+    for suite, check in failing[:8]:
+        console.print(f"  [red]✘[/] {suite} {check.id}", highlight=False, soft_wrap=True)
+        reason = _headline(check.message)
+        if reason:
+            console.print(f"      {reason[:240]}", highlight=False, soft_wrap=True)
+    if len(failing) > 8:
+        console.print(f"  … and {len(failing) - 8} more failing checks")
+    for summary in summaries:
+        for note in summary.notes[:3]:
+            console.print(f"  [dim]{summary.suite}: {note}[/]", highlight=False)
+    if target is not None:
+        version = target.version or "unknown version"
+        console.print(f"target: {target.base_url} ({target.kind}, {version})")
+    console.print(f"run directory: {run.directory}")
+
+
+app = typer.Typer(
+    help="Assay: reliability and compliance checks against one target, recorded in one run.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+catalog_app = typer.Typer(help="The catalog of requirements, SLOs, controls, risks and ADRs.")
+app.add_typer(catalog_app, name="catalog")
+
+
+@app.command("run")
+def run_command(
+    suites: Annotated[
+        list[str] | None,
+        typer.Argument(help="Suites to run, in order (default: every installed suite)."),
+    ] = None,
+    target_url: Annotated[
+        str | None,
+        typer.Option(
+            "--target-url",
+            envvar="ASSAY_TARGET_URL",
+            help="Deployed service to test; unset starts the reference service locally.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id", envvar="ASSAY_RUN_ID", help="Add to this run instead of a new one."
+        ),
+    ] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", envvar="ASSAY_RUNS_DIR", help="Where run directories live."),
+    ] = None,
+) -> None:
+    """Run suites against one target and record them in a run directory."""
+    chosen = _resolve(suites or [])
+    try:
+        run = Run.open(run_id, runs or runs_dir())
+    except RunError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"run {run.run_id}: {', '.join(s.name for s in chosen)}", highlight=False)
+    summaries: list[Summary] = []
+    started = time.monotonic()
+    target: Target | None = None
+    try:
+        where = target_url or "a local reference service"
+        with console.status(f"Preparing target {where} …"):
+            target_context = open_target(target_url, log_dir=run.directory / "target")
+            target = target_context.__enter__()
+        try:
+            run.record_target(target)
+            summaries = [_run_suite(suite, run, target) for suite in chosen]
+        finally:
+            with console.status("Stopping target …"):
+                target_context.__exit__(None, None, None)
+    except TargetError as exc:
+        console.print(f"[red]target unavailable:[/] {exc}", highlight=False)
+        for suite in chosen:
+            summaries.append(_error_summary(suite.name, f"target unavailable: {exc}", started))
+            run.record_suite(summaries[-1])
+    run.finish()
+    _print_run_summary(run, target, summaries)
+    console.print(f"total {time.monotonic() - started:.1f} s")
+    if any(summary.verdict in FAILING for summary in summaries):
+        raise typer.Exit(1)
+
+
+@app.command("suites")
+def suites_command() -> None:
+    """List the installed suites."""
+    table = Table("suite", "description")
+    for suite in available().values():
+        table.add_row(suite.name, suite.description)
+    console.print(table)
+
+
+def _print_check(report: CheckReport) -> None:
+    kinds = report.kinds()
+    table = Table("kind of test", "links", title="Requirement links found", title_justify="left")
+    for kind, count in sorted(kinds.items()):
+        table.add_row(kind, str(count))
+    console.print(table)
+    console.print(
+        f"requirements: {report.requirement_count} · covered {len(report.covered)}"
+        f" · pending {len(report.pending)} · waived {len(report.waived)}",
+        highlight=False,
+    )
+    for ident, expected in sorted(report.pending.items()):
+        console.print(f"  [dim]pending {ident}: no {'/'.join(expected)} tests exist yet[/]")
+    for ident, reason in sorted(report.waived.items()):
+        console.print(f"  [dim]waived  {ident}: {reason}[/]", highlight=False)
+    for warning in report.warnings:
+        console.print(f"  [yellow]warning[/] {warning}", highlight=False)
+    for error in report.errors:
+        console.print(f"  [red]error[/]   {error}", highlight=False)
+    verdict = Verdict.PASS if report.ok else Verdict.FAIL
+    console.print(f"catalog check: {_verdict(verdict)} ({len(report.errors)} errors)")
+
+
+@catalog_app.command("check")
+def catalog_check_command(
+    root: Annotated[
+        Path,
+        typer.Option(
+            help="Checkout whose tests link to the catalog.", exists=True, file_okay=False
+        ),
+    ] = PROJECT_ROOT,
+) -> None:
+    """Validate ids and links, and that every requirement is tested, pending or waived."""
+    report = check_catalog(root.resolve())
+    _print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _plug_in_commands(target: typer.Typer) -> None:
+    # Later parts of Assay (evidence, reports, ...) add commands without editing this file.
+    for point in entry_points(group=COMMANDS_GROUP):
+        loaded = point.load()
+        if isinstance(loaded, typer.Typer):
+            target.add_typer(loaded, name=point.name)
+        elif callable(loaded):
+            target.command(point.name)(loaded)
+
+
+def main() -> None:
+    """Entry point of the `assay` console script."""
+    _plug_in_commands(app)
+    app()

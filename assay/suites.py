@@ -1,0 +1,84 @@
+"""The suite registry: a suite is a name plus `run(run, target) -> Summary`.
+
+Suites plug in through the `assay.suites` entry-point group in pyproject.toml, e.g.
+
+    [project.entry-points."assay.suites"]
+    acceptance = "features.adapter:SUITE"
+
+The object an entry point names is a `Suite`, or a plain function whose docstring's
+first line becomes the description. The CLI only ever asks this registry; it never
+imports a suite by name, and no suite imports another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from assay.run import Run
+from assay.summary import Summary
+from assay.target import Target
+
+ENTRY_POINT_GROUP = "assay.suites"
+
+SuiteFunction = Callable[[Run, Target], Summary]
+
+
+class SuiteError(Exception):
+    """A suite could not judge the target (its tool crashed or wrote nothing); verdict `error`."""
+
+
+class UnknownSuiteError(KeyError):
+    """No suite is registered under that name."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named way to judge a target that writes one summary.json into the run."""
+
+    name: str
+    run: SuiteFunction
+    description: str = ""
+    order: int = 100  # `assay run` with no names runs suites in this order
+
+
+_registered: dict[str, Suite] = {}
+
+
+def register(suite: Suite) -> Suite:
+    """Register a suite in this process (tests and plugins without an entry point)."""
+    _registered[suite.name] = suite
+    return suite
+
+
+def unregister(name: str) -> None:
+    """Forget a suite registered with `register` (tests clean up with this)."""
+    _registered.pop(name, None)
+
+
+def _as_suite(name: str, loaded: object) -> Suite:
+    if isinstance(loaded, Suite):
+        return loaded
+    if callable(loaded):
+        doc = (getattr(loaded, "__doc__", None) or "").strip().splitlines()
+        return Suite(name=name, run=loaded, description=doc[0] if doc else "")
+    raise TypeError(f"entry point {name!r} in {ENTRY_POINT_GROUP} is neither a Suite nor callable")
+
+
+def available() -> dict[str, Suite]:
+    """Every suite: installed entry points first, then ones registered in-process, in run order."""
+    suites: dict[str, Suite] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        suites[point.name] = _as_suite(point.name, point.load())
+    suites.update(_registered)
+    return dict(sorted(suites.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def get(name: str) -> Suite:
+    """The suite called `name`."""
+    suites = available()
+    if name not in suites:
+        known = ", ".join(suites) or "none"
+        raise UnknownSuiteError(f"no suite {name!r}; registered: {known}")
+    return suites[name]

@@ -1,0 +1,1 @@
+"""The acceptance suite: Gherkin specs run with pytest-bdd against any Target over HTTP."""

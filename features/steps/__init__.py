@@ -1,0 +1,1 @@
+"""Step definitions, one module per domain; shared steps live in this folder's conftest."""

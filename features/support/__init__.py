@@ -1,0 +1,1 @@
+"""Helpers the step definitions share: HTTP calls, builders, forged tokens, isolation."""

@@ -1,0 +1,86 @@
+"""The acceptance suite end to end through `assay run acceptance`: managed and remote targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assay.summary import Summary, Verdict
+from assay.target import managed_target
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT_S = 600
+
+
+def assay_run(
+    runs: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m assay run acceptance ...` with runs under `runs`, no inherited target."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "assay", "run", "acceptance", *args],
+        env={**base, "ASSAY_RUNS_DIR": str(runs), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+
+
+def only_run(runs: Path) -> Path:
+    (run_dir,) = runs.iterdir()
+    return run_dir
+
+
+def test_against_a_managed_reference_service(tmp_path: Path) -> None:
+    done = assay_run(tmp_path)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    run_dir = only_run(tmp_path)
+    out = run_dir / "acceptance"
+    assert (out / "junit.xml").is_file()
+    cucumber = json.loads((out / "cucumber.json").read_text())
+    assert sum(len(feature["elements"]) for feature in cucumber) > 50, (
+        "cucumber.json made it through xdist"
+    )
+    summary = Summary.read(out / "summary.json")
+    assert summary.verdict is Verdict.PASS
+    assert summary.counts.failed == summary.counts.errors == 0
+    assert summary.counts.passed > 50
+    assert all(check.requirements for check in summary.checks), (
+        "every scenario carries requirement ids"
+    )
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["target"]["kind"] == "managed"
+    assert run["target"]["version"]
+    assert run["suites"]["acceptance"]["verdict"] == "pass"
+    print(f"acceptance suite against a managed target: {summary.duration_s:.1f} s")  # the benchmark
+
+
+def test_against_a_separately_started_service(tmp_path: Path) -> None:
+    with managed_target() as service:
+        assert service.admin is not None
+        done = assay_run(
+            tmp_path,
+            "--target-url",
+            service.base_url,
+            env={
+                "ASSAY_ADMIN_EMAIL": service.admin.email,
+                "ASSAY_ADMIN_PASSWORD": service.admin.password,
+            },
+        )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    run_dir = only_run(tmp_path)
+    summary = Summary.read(run_dir / "acceptance" / "summary.json")
+    assert summary.verdict is Verdict.PASS
+    assert json.loads((run_dir / "run.json").read_text())["target"]["kind"] == "remote"
+    # Without ASSAY_JWT_SECRET the tokens that need the secret are skipped, and say why.
+    skipped = [c for c in summary.checks if c.verdict is Verdict.SKIPPED]
+    assert skipped
+    assert all("ASSAY_JWT_SECRET" in (c.message or "") for c in skipped)
+    assert any("ASSAY_JWT_SECRET" in note for note in summary.notes)
