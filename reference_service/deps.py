@@ -54,6 +54,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def get_current_user(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -69,7 +70,9 @@ async def get_current_user(
         user = await session.get(User, claims.user_id)
     if user is None:
         raise UnauthorizedError("The bearer token's user no longer exists.")
+    # For logs written while handling the request, and (via request state) its access log.
     structlog.contextvars.bind_contextvars(user_id=str(user.id))
+    request.state.user_id = str(user.id)
     return user
 
 

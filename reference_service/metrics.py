@@ -119,12 +119,14 @@ class MetricsMiddleware:
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)
             if self.access_log:
+                user_id = scope.get("state", {}).get("user_id")
                 access.info(
                     "request",
                     method=method,
                     route=template,
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
+                    **({"user_id": user_id} if user_id else {}),
                 )
 
 

@@ -73,9 +73,9 @@ class NatsPublisher:
 
             nc = await nats.connect(self.url, connect_timeout=2, max_reconnect_attempts=2)
             js = nc.jetstream()
-            await js.add_stream(
-                name=self.stream, subjects=["orders.*", "payments.*", "inventory.*"]
-            )
+            domains = ("orders", "payments", "inventory")
+            subjects = [f"{self.prefix}{domain}.*" for domain in domains]
+            await js.add_stream(name=self.stream, subjects=subjects)
             self._nc, self._js = nc, js
         return self._js
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from trestle.oscal.assessment_results import AssessmentResults
 
 from evidence.oscal import validate_file
 from evidence.pack import Pack, read_manifest
 from evidence.run import Run
+
+pytestmark = pytest.mark.req("REQ-EVD-001")
 
 
 def _findings(results: AssessmentResults) -> dict[str, str]:

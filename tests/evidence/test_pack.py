@@ -7,12 +7,17 @@ import json
 import zipfile
 from datetime import timedelta
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assay.catalog.model import CATALOG_DIR
 from evidence.manifest import build_manifest, media_type
 from evidence.pack import ENVELOPE, MANIFEST, OSCAL, Pack, build_pack, read_manifest
 from evidence.run import Run, load_run
 from evidence.signing import open_envelope
+
+pytestmark = pytest.mark.req("REQ-EVD-001")
+CATALOG_FILES = list(CATALOG_DIR.glob("*.yaml"))  # run.json + the catalog as it was
 
 
 def _suite_files(run: Run) -> set[str]:
@@ -39,7 +44,7 @@ def test_manifest_digests_and_sizes_match_the_files(pack: Pack, run_b: Run) -> N
             assert hashlib.sha256(data).hexdigest() == item.sha256, item.path
             assert len(data) == item.size
     assert (
-        len(manifest.items) == pack.items == len(_suite_files(run_b)) + 1 + 5
+        len(manifest.items) == pack.items == len(_suite_files(run_b)) + 1 + len(CATALOG_FILES)
     )  # + run.json, catalog
 
 

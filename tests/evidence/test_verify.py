@@ -8,10 +8,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence.pack import ENVELOPE, MANIFEST, Pack
 from evidence.verify import Finding, Problem, verify_pack
+
+pytestmark = pytest.mark.req("REQ-EVD-001")
 
 
 def _rewrite(pack: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
