@@ -27,7 +27,7 @@ STAMP = VENV / ".assay-install-stamp"
 COMMANDS: dict[str, list[str]] = {
     "run": ["python", "-m", "reference_service", "serve", "--prepare"],
     # The scanner suites (checkov, bandit, ...) have their own tox environments, so their
-    # pins never fight the main environment's; everything else runs in .venv.
+    # pins never fight the main environment's (see BEFORE); everything else runs in .venv.
     "test": [
         "pytest",
         "-n",
@@ -41,7 +41,7 @@ COMMANDS: dict[str, list[str]] = {
 # Run before a command (each must pass too); the command itself runs last, so its summary
 # closes the output.
 BEFORE: dict[str, list[list[str]]] = {
-    "test": [["tox", "run", "-e", "iac,security"]],
+    "test": [["tox", "run", "-e", "iac,security,acceptance"]],
 }
 
 
