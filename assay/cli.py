@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from assay import generators
 from assay.catalog.check import PROJECT_ROOT, CheckReport, check_catalog
 from assay.run import Run, RunError, runs_dir
 from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
@@ -117,6 +119,44 @@ def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]
     console.print(f"run directory: {run.directory}")
 
 
+@dataclass(frozen=True)
+class Built:
+    """What one generator made of the run (or why it could not)."""
+
+    name: str
+    paths: list[Path]
+    duration_s: float
+    error: str | None = None
+
+
+def _generate(run: Run) -> list[Built]:
+    built: list[Built] = []
+    for generator in generators.available():
+        started = time.monotonic()
+        with console.status(f"Building {generator.name} ({generator.description}) …"):
+            try:
+                paths = generator.build(run.directory)
+                built.append(Built(generator.name, paths, time.monotonic() - started))
+            except generators.GeneratorError as exc:
+                built.append(Built(generator.name, [], time.monotonic() - started, str(exc)))
+    return built
+
+
+def _print_artefacts(run: Run, built: list[Built]) -> None:
+    for item in built:
+        if item.error:
+            console.print(f"  [red]✘[/] {item.name}: {item.error}", highlight=False)
+            continue
+        where = ", ".join(
+            str(path.relative_to(run.directory) if path.is_relative_to(run.directory) else path)
+            for path in item.paths[:3]
+        )
+        more = f" (+{len(item.paths) - 3} more)" if len(item.paths) > 3 else ""
+        console.print(
+            f"  [green]✔[/] {item.name} ({item.duration_s:.1f} s): {where}{more}", highlight=False
+        )
+
+
 app = typer.Typer(
     help="Assay: reliability and compliance checks against one target, recorded in one run.",
     no_args_is_help=True,
@@ -150,8 +190,12 @@ def run_command(
         Path | None,
         typer.Option("--runs-dir", envvar="ASSAY_RUNS_DIR", help="Where run directories live."),
     ] = None,
+    generate: Annotated[
+        bool,
+        typer.Option(help="Build the evidence pack and reports from the run afterwards."),
+    ] = True,
 ) -> None:
-    """Run suites against one target and record them in a run directory."""
+    """Run suites against one target, record them in a run directory, then build its artefacts."""
     chosen = _resolve(suites or [])
     try:
         run = Run.open(run_id, runs or runs_dir())
@@ -179,9 +223,12 @@ def run_command(
             summaries.append(_error_summary(suite.name, f"target unavailable: {exc}", started))
             run.record_suite(summaries[-1])
     run.finish()
+    built = _generate(run) if generate else []
     _print_run_summary(run, target, summaries)
+    _print_artefacts(run, built)
     console.print(f"total {time.monotonic() - started:.1f} s")
-    if any(summary.verdict in FAILING for summary in summaries):
+    failed_generators = [b for b in built if b.error]
+    if failed_generators or any(summary.verdict in FAILING for summary in summaries):
         raise typer.Exit(1)
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from assay.catalog import Catalog
+from assay.record import Run
 from assay.summary import Check, Verdict
-from evidence.run import Run
 
 FAILING = {Verdict.FAIL, Verdict.ERROR}
 

@@ -35,9 +35,9 @@ def build(
     out: Annotated[Path | None, typer.Option(help="Output folder; default: RUN/evidence.")] = None,
 ) -> None:
     """Build RUN's signed evidence pack, manifest and OSCAL assessment results."""
+    from assay.record import RunError, load_run
     from evidence.oscal import OscalError
     from evidence.pack import build_pack
-    from evidence.run import RunError, load_run
     from evidence.signing import load_private_key
 
     try:
@@ -87,8 +87,8 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List each control's latest passing evidence; flag none, failing or stale."""
+    from assay.record import RunError, load_runs
     from evidence.audit import audit as run_audit
-    from evidence.run import RunError, load_runs
 
     try:
         moment = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)

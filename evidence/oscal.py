@@ -12,9 +12,9 @@ from trestle.oscal import common as oscal
 from trestle.oscal.assessment_results import AssessmentResults, ImportAp, Result
 
 from assay.catalog import Catalog
+from assay.manifest import EvidenceItem, Manifest
+from assay.record import Run
 from assay.summary import Verdict
-from evidence.manifest import EvidenceItem, Manifest
-from evidence.run import Run
 
 NAMESPACE = uuid.UUID("8f5b6c8e-7a8d-4a51-9d0e-4f1f2a6b3c11")  # fixed: same run, same uuids
 FILENAME = "assessment-results.json"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assay.manifest import SCHEMA, Manifest, build_manifest, source_files
+from assay.record import Run, write_atomic
 from evidence import oscal
-from evidence.manifest import SCHEMA, Manifest, build_manifest, source_files
-from evidence.run import Run, write_atomic
 from evidence.signing import dumps, sign_envelope, statement
 
 MANIFEST = "manifest.json"

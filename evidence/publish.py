@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from evidence.manifest import Manifest
+from assay.manifest import Manifest
 from evidence.pack import ENVELOPE, MANIFEST
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from evidence.manifest import SCHEMA
+from assay.manifest import SCHEMA
 from evidence.pack import ENVELOPE, MANIFEST
 from evidence.signing import (
     PAYLOAD_TYPE,

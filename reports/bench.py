@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.history} runs of history"
         )
         t0 = time.perf_counter()
+        from assay.record import load_run
         from evidence.pack import build_pack
-        from evidence.run import load_run
         from reports.build import write_reports
 
         t1 = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evidence.run import Run, write_atomic
+from assay.record import Run, write_atomic
 from reports import figures, html, qbr, traceability
 
 

@@ -46,7 +46,7 @@ def report(
     history: Annotated[int, typer.Option(min=1, help="How many runs the trends cover.")] = 12,
 ) -> None:
     """Write traceability.csv + coverage.csv, qbr.pptx and status.html for RUN."""
-    from evidence.run import RunError, load_run
+    from assay.record import RunError, load_run
     from reports.build import write_reports
     from reports.traceability import TraceabilityError
 

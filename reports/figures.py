@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from assay.catalog import Catalog, Comparison
+from assay.manifest import Manifest, build_manifest
+from assay.record import Run, history
 from assay.summary import Verdict
-from evidence.manifest import Manifest, build_manifest
-from evidence.run import Run, history
 
 FAILING = {Verdict.FAIL, Verdict.ERROR}
 SCORES = {"low": 1, "medium": 2, "high": 3}

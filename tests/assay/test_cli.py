@@ -58,6 +58,11 @@ def fakes() -> Iterator[None]:
         suites.unregister(name)
 
 
+def _runs(runs_dir: Path) -> list[Path]:
+    """Run directories (the local signing key's `.keys` folder is not one)."""
+    return [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
+
+
 @pytest.fixture
 def stub() -> Iterator[StubService]:
     with stub_service() as service:
@@ -78,12 +83,16 @@ def test_a_passing_suite_exits_zero_and_records_the_run(
         app, ["run", "fake-pass", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    (run_dir,) = tmp_path.iterdir()
+    (run_dir,) = _runs(tmp_path)
     data = json.loads((run_dir / "run.json").read_text())
     assert data["suites"]["fake-pass"]["verdict"] == "pass"
     assert data["target"]["version"] == "9.9.9-stub"
     assert data["target"]["kind"] == "remote"
     assert "PASS" in result.output
+    # then the generators build the run's artefacts, signed with a local key made once
+    assert (run_dir / "evidence" / "manifest.json").is_file()
+    assert (run_dir / "reports" / "status.html").is_file()
+    assert (tmp_path / ".keys" / "evidence-signing.pem").is_file()
 
 
 def test_a_failing_suite_exits_non_zero_and_says_which_step(
@@ -112,7 +121,7 @@ def test_a_suite_that_cannot_judge_is_an_error(
         app, ["run", "fake-error", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
     )
     assert result.exit_code == 1
-    (run_dir,) = tmp_path.iterdir()
+    (run_dir,) = _runs(tmp_path)
     saved = Summary.read(run_dir / "fake-error" / "summary.json")
     assert saved.verdict is Verdict.ERROR
     assert saved.notes == ["suite could not judge: tool crashed"]
@@ -121,7 +130,7 @@ def test_a_suite_that_cannot_judge_is_an_error(
 def test_a_later_suite_resumes_the_run(fakes: None, stub: StubService, tmp_path: Path) -> None:
     base = ["--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
     assert runner.invoke(app, ["run", "fake-pass", *base]).exit_code == 0
-    (run_dir,) = tmp_path.iterdir()
+    (run_dir,) = _runs(tmp_path)
     runner.invoke(app, ["run", "fake-fail", "--run-id", run_dir.name, *base])
     assert set(json.loads((run_dir / "run.json").read_text())["suites"]) == {
         "fake-pass",
@@ -136,14 +145,14 @@ def test_an_unreachable_target_is_an_error_for_every_suite(fakes: None, tmp_path
         env={"ASSAY_READY_TIMEOUT_S": "0.2"},
     )
     assert result.exit_code == 1
-    (run_dir,) = tmp_path.iterdir()
+    (run_dir,) = _runs(tmp_path)
     assert Summary.read(run_dir / "fake-pass" / "summary.json").verdict is Verdict.ERROR
 
 
 def test_an_unknown_suite_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "nope", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert not list(tmp_path.iterdir()), "no run is created for a typo"
+    assert not _runs(tmp_path), "no run is created for a typo"
 
 
 def test_catalog_check_passes_on_this_checkout() -> None:

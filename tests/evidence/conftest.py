@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assay.record import Run, load_run
 from evidence.pack import Pack, build_pack
-from evidence.run import Run, load_run
 from tests.fixtures.runs.make_runs import HERE as FIXTURE_RUNS
 from tests.fixtures.runs.make_runs import RUN_B
 

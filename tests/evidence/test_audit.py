@@ -6,8 +6,8 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from assay.record import load_run, load_runs
 from evidence.audit import Freshness, audit
-from evidence.run import load_run, load_runs
 from tests.fixtures.runs.make_runs import RUN_A, RUN_B, RUN_C
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from trestle.oscal.assessment_results import AssessmentResults
 
+from assay.record import Run
 from evidence.oscal import validate_file
 from evidence.pack import Pack, read_manifest
-from evidence.run import Run
 
 pytestmark = pytest.mark.req("REQ-EVD-001")
 

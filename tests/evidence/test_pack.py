@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.catalog.model import CATALOG_DIR
-from evidence.manifest import build_manifest, media_type
+from assay.manifest import build_manifest, media_type
+from assay.record import Run, load_run
 from evidence.pack import ENVELOPE, MANIFEST, OSCAL, Pack, build_pack, read_manifest
-from evidence.run import Run, load_run
 from evidence.signing import open_envelope
 
 pytestmark = pytest.mark.req("REQ-EVD-001")

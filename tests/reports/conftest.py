@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence.run import load_run
+from assay.record import load_run
 from reports import figures, traceability
 from reports.figures import ReportData
 from tests.fixtures.runs.make_runs import HERE as FIXTURE_RUNS

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evidence.run import load_run
+from assay.record import load_run
 from reports.bench import main as bench_main
 from reports.bench import make_run
 from reports.cli import report_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evidence.run import load_run
+from assay.record import load_run
 from reports import figures, traceability
 from reports.figures import ReportData
 from reports.traceability import COLUMNS, Traceability

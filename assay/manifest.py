@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay import __version__ as assay_version
 from assay.catalog import Catalog
 from assay.catalog.model import CATALOG_DIR
+from assay.record import GENERATED, Run
 from assay.summary import Summary, Verdict
-from evidence.run import GENERATED, Run
 
 SCHEMA = "https://assay.dev/evidence-manifest/v1"
 

@@ -1,6 +1,7 @@
-"""A small typed reader of run directories (run.json + each suite's summary.json).
+"""Reading finished runs: run.json and each suite's summary.json, typed.
 
-Minimal on purpose: once `assay.run` lands on core, this should become a thin re-export of it.
+`assay.run` writes a run while suites work; this reads one afterwards, for the generators
+(evidence, reports), which never look at live state.
 """
 
 from __future__ import annotations
