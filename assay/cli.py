@@ -14,6 +14,8 @@ from rich.table import Table
 
 from assay import generators
 from assay.catalog.check import PROJECT_ROOT, CheckReport, check_catalog
+from assay.record import RunError as RecordError
+from assay.record import load_run
 from assay.run import Run, RunError, runs_dir
 from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
 from assay.summary import Counts, Summary, Verdict, utcnow
@@ -230,6 +232,35 @@ def run_command(
     failed_generators = [b for b in built if b.error]
     if failed_generators or any(summary.verdict in FAILING for summary in summaries):
         raise typer.Exit(1)
+
+
+@app.command("runs")
+def runs_command(
+    runs: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", envvar="ASSAY_RUNS_DIR", help="Where run directories live."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many, newest first.")] = 20,
+) -> None:
+    """List past runs with their suites' verdicts, newest first."""
+    folder = runs or runs_dir()
+    table = Table("run", "started", "target", "verdicts", title=f"Runs in {folder}")
+    listed = 0
+    for run_json in sorted(folder.glob("*/run.json"), reverse=True)[:limit]:
+        try:
+            run = load_run(run_json.parent)
+        except RecordError as exc:
+            table.add_row(run_json.parent.name, "", "", f"[red]unreadable[/]: {exc}")
+            continue
+        verdicts = " ".join(
+            f"{name} {_verdict(verdict)}" for name, verdict in run.record.suites.items()
+        )
+        started = run.record.started_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(run.run_id, started, run.record.target.kind or "?", verdicts or "-")
+        listed += 1
+    console.print(table)
+    if not listed:
+        console.print(f"no runs yet in {folder}: `assay run` makes one")
 
 
 @app.command("suites")

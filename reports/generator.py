@@ -7,6 +7,7 @@ from pathlib import Path
 from assay.generators import Generator, GeneratorError
 from assay.record import RunError, load_run
 from reports.build import write_reports
+from reports.index import write_index
 from reports.traceability import TraceabilityError
 
 
@@ -26,4 +27,17 @@ GENERATOR = Generator(
     build=build,
     description="traceability.csv, qbr.pptx and status.html",
     order=20,
+)
+
+
+def build_index(run_dir: Path) -> list[Path]:
+    """Refresh the runs directory's index page."""
+    return [write_index(run_dir.parent)]
+
+
+INDEX = Generator(
+    name="index",
+    build=build_index,
+    description="runs/index.html linking every run",
+    order=30,
 )
