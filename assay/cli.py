@@ -83,6 +83,26 @@ def _headline(message: str | None) -> str:
     return lines[0] if lines else ""
 
 
+def _print_slos(summaries: list[Summary]) -> None:
+    rows = [(summary.suite, slo) for summary in summaries for slo in summary.slos]
+    if rows:
+        table = Table("SLO", "scope", "objective", "observed", "verdict", title="SLOs")
+        for suite, slo in rows[:12]:
+            observed = "n/a" if slo.observed is None else f"{slo.observed:g} {slo.unit}"
+            table.add_row(
+                slo.id,
+                slo.scope or suite,
+                f"{slo.objective:g} {slo.unit}",
+                observed,
+                _verdict(slo.verdict),
+            )
+        console.print(table)
+    for summary in summaries:
+        score = summary.metrics.get("resilience_score")
+        if isinstance(score, int | float):
+            console.print(f"resilience score ({summary.suite}): {score:.0%}", highlight=False)
+
+
 def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
     table = Table(title=f"Run {run.run_id}", title_justify="left")
     for column in ("suite", "verdict", "passed", "failed", "skipped", "errors", "duration"):
@@ -99,6 +119,7 @@ def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]
             f"{summary.duration_s:.1f} s",
         )
     console.print(table)
+    _print_slos(summaries)
     failing = [
         (summary.suite, check)
         for summary in summaries
