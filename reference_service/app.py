@@ -15,6 +15,7 @@ from reference_service.errors import install_error_handlers
 from reference_service.health.routes import router as health_router
 from reference_service.middleware import EdgeMiddleware
 from reference_service.observability import log_unexpected
+from reference_service.openapi import install_openapi
 from reference_service.orders.routes import router as orders_router
 from reference_service.runtime import Runtime, build_runtime
 from reference_service.settings import Settings
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router)
     app.add_middleware(EdgeMiddleware, max_body_bytes=rt.settings.max_body_bytes)
+    install_openapi(app)
     return app
