@@ -103,28 +103,50 @@ def pytest_command(out: Path, seed: int) -> list[str]:
     ]
 
 
-def checks_from_junit(junit: Path) -> list[Check]:
-    """One check per operation (and one for the stateful workflows)."""
-    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest output
+def _outcome(case: ET.Element) -> tuple[Verdict, str | None]:
+    for tag, verdict in (("failure", Verdict.FAIL), ("error", Verdict.ERROR)):
+        node = case.find(tag)
+        if node is not None:
+            return verdict, ((node.text or "").strip() or node.get("message", ""))[:4000]
+    if case.find("skipped") is not None:
+        return Verdict.SKIPPED, None
+    return Verdict.PASS, None
+
+
+def checks_from_junit(out: Path) -> list[Check]:
+    """One check per operation (Schemathesis' JUnit) and one for the stateful workflows (pytest's).
+
+    pytest names every operation's test `test_operation`; Schemathesis' own report names the
+    operation, so each operation is read from there.
+    """
     checks = []
-    for case in root.iter("testcase"):
-        verdict, message = Verdict.PASS, None
-        for tag, outcome in (("failure", Verdict.FAIL), ("error", Verdict.ERROR)):
-            node = case.find(tag)
-            if node is not None:
-                verdict, message = outcome, (node.get("message") or node.text or "")[:4000]
-        if case.find("skipped") is not None:
-            verdict = Verdict.SKIPPED
-        name = case.get("name", "")
-        negative = name.startswith("test_operation")
+    for case in ET.parse(out / REPORTS[0]).getroot().iter("testcase"):  # noqa: S314 - ours
+        verdict, message = _outcome(case)
         checks.append(
             Check(
-                id=f"schemathesis::{name}",
-                requirements=[*API, "REQ-SEC-003"] if negative else API,
-                controls=["CC8.1", "CC6.6"] if negative else ["CC8.1"],
+                id=f"schemathesis::{case.get('name', '')}",
+                title="Positive and negative data, every built-in check",
+                requirements=[*API, "REQ-SEC-003"],
+                controls=["CC8.1", "CC6.6"],
                 verdict=verdict,
                 duration_s=round(float(case.get("time", "0") or 0), 3),
-                evidence=[f"{NAME}/{JUNIT}", f"{NAME}/{REPORTS[1]}"],
+                evidence=[f"{NAME}/{REPORTS[0]}", f"{NAME}/{REPORTS[1]}"],
+                message=message,
+            )
+        )
+    for case in ET.parse(out / JUNIT).getroot().iter("testcase"):  # noqa: S314 - ours
+        if case.get("name") == "test_operation":
+            continue
+        verdict, message = _outcome(case)
+        checks.append(
+            Check(
+                id=f"schemathesis::{case.get('name', '')}",
+                title="Stateful workflows through the contract's links",
+                requirements=API,
+                controls=["CC8.1"],
+                verdict=verdict,
+                duration_s=round(float(case.get("time", "0") or 0), 3),
+                evidence=[f"{NAME}/{JUNIT}"],
                 message=message,
             )
         )
@@ -168,7 +190,9 @@ def run_contract(run: Run, target: Target) -> Summary:
     code, st_seconds = run_schemathesis(out, target, environ)
     if code not in JUDGED or not (out / JUNIT).exists():
         raise SuiteError(f"pytest exited {code} without judging; see {NAME}/{LOG}")
-    checks += checks_from_junit(out / JUNIT)
+    if not (out / REPORTS[0]).exists():
+        raise SuiteError(f"Schemathesis wrote no report; see {NAME}/{LOG}")
+    checks += checks_from_junit(out)
     counts = Counts(
         passed=sum(c.verdict is Verdict.PASS for c in checks),
         failed=sum(c.verdict is Verdict.FAIL for c in checks),
