@@ -20,7 +20,7 @@ import schemathesis
 from schemathesis.schemas import BaseSchema
 
 DEFAULT_SEED = 20261126
-DEFAULT_MAX_EXAMPLES = 25
+DEFAULT_MAX_EXAMPLES = 20
 DEFAULT_STATEFUL_EXAMPLES = 30
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 DEFAULT_ADMIN_PASSWORD = "admin-password-change-me"  # noqa: S105 - the service's public dev default
