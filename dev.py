@@ -26,7 +26,22 @@ STAMP = VENV / ".assay-install-stamp"
 # What each short command expands to; anything else runs from .venv/bin as is.
 COMMANDS: dict[str, list[str]] = {
     "run": ["python", "-m", "reference_service", "serve", "--prepare"],
-    "test": ["pytest", "-n", "2", "-p", "no:cacheprovider"],
+    # The scanner suites (checkov, bandit, ...) have their own tox environments, so their
+    # pins never fight the main environment's (see BEFORE); everything else runs in .venv.
+    "test": [
+        "pytest",
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=tests/infra",
+        "--ignore=tests/security",
+    ],
+}
+# Run before a command (each must pass too); the command itself runs last, so its summary
+# closes the output.
+BEFORE: dict[str, list[list[str]]] = {
+    "test": [["tox", "run", "-e", "iac,security,acceptance"]],
 }
 
 
@@ -64,13 +79,22 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0 if argv else 2
     ensure_installed()
+    env = {**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    os.chdir(ROOT)
+    failed = [
+        " ".join(step)
+        for step in BEFORE.get(argv[0], [])
+        if subprocess.run([str(BIN / step[0]), *step[1:]], env=env, check=False).returncode
+    ]
     command = COMMANDS.get(argv[0], [argv[0]]) + argv[1:]
     executable = BIN / command[0]
     if not executable.exists():
         sys.exit(f"dev.py: no command {command[0]!r} in {BIN}")
-    env = {**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    os.chdir(ROOT)
-    os.execve(executable, [str(executable), *command[1:]], env)
+    if not failed:
+        os.execve(executable, [str(executable), *command[1:]], env)
+    code = subprocess.run([str(executable), *command[1:]], env=env, check=False).returncode
+    print(f"dev.py: failed before {command[0]}: {'; '.join(failed)}", file=sys.stderr)
+    return code or 1
 
 
 if __name__ == "__main__":

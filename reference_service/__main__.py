@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 
 from pydantic import ValidationError
 
@@ -62,6 +63,9 @@ def serve(host: str, port: int, workers: int) -> None:
             proxy_headers=False,
         )
         return
+    # Several workers share one /metrics view through prometheus-client's multiprocess files.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reference-metrics-")
     argv = [
         sys.executable,
         "-m",

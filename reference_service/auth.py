@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+import anyio.to_thread
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,17 +27,21 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    """Argon2id hash of a password."""
-    return _hasher.hash(password)
-
-
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Whether the password matches; constant work whether or not the user exists."""
+def _verify(stored_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password(password: str) -> str:
+    """Argon2id hash of a password, computed off the event loop."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Whether the password matches; the same work whether or not the user exists."""
+    return await anyio.to_thread.run_sync(_verify, stored_hash, password)
 
 
 class UnauthorizedError(DomainError):

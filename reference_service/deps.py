@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[As
     sessions = runtime.read_sessions if reads_only else runtime.sessions
     async with sessions() as session:
         try:
+            await runtime.slow_query(session)
             yield session
             await session.commit()
         except BaseException:
@@ -39,10 +41,20 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[As
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
+
+async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A read-only session that opens a connection only if the handler uses it."""
+    async with runtime.read_sessions() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
 _bearer = HTTPBearer(auto_error=False)
 
 
 async def get_current_user(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -58,6 +70,9 @@ async def get_current_user(
         user = await session.get(User, claims.user_id)
     if user is None:
         raise UnauthorizedError("The bearer token's user no longer exists.")
+    # For logs written while handling the request, and (via request state) its access log.
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
+    request.state.user_id = str(user.id)
     return user
 
 

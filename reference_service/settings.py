@@ -45,9 +45,36 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=60, ge=1)
     max_cart_lines: int = 100
 
-    # Payment gateway: empty URL = the embedded in-process simulator.
+    # Payment gateways: an empty URL means the embedded in-process simulator.
     payment_gateway_url: str = ""
     payment_fallback_url: str = ""
+    payment_attempts: int = Field(default=3, ge=1, le=10)
+    payment_attempt_timeout_s: float = Field(default=1.0, gt=0, le=30)
+    payment_budget_s: float = Field(default=2.5, gt=0, le=60)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_recovery_s: int = Field(default=10, ge=1)
+    breaker_enabled: bool = True
+    payment_retry_after_s: int = Field(default=5, ge=1)
+
+    # Cache, rate limits, events: Redis and NATS when configured, in-process otherwise.
+    redis_url: str = ""
+    nats_url: str = ""
+    nats_stream: str = "REFERENCE_EVENTS"
+    catalog_cache_ttl_s: float = Field(default=30.0, gt=0)
+    catalog_list_ttl_s: float = Field(default=5.0, gt=0)
+    rate_limit_login_failures: str = "5/minute"
+    rate_limit_orders_per_user: str = "30/minute"
+    rate_limit_per_client: str = "6000/minute"
+    reservation_ttl_s: int = Field(default=120, ge=1)
+    relay_interval_s: float = Field(default=0.5, gt=0)
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+    background_jobs: bool = True
+
+    flags_file: str = ""
+    flag_refresh_s: float = Field(default=1.0, ge=0)
+    trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    access_log: bool = True
+    nats_subject_prefix: str = ""
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Self:

@@ -13,7 +13,8 @@ Where tests link to requirements (scanned statically; nothing is imported or run
         checkout: [REQ-ORD-001, REQ-PERF-001, REQ-PERF-002]
 
 Each link has a kind: `acceptance` for Gherkin tags, otherwise the folder it sits in
-(`tests` counts as `unit`, `contracts` as `contract`, `infra` as `iac`), `chaos` or `perf`.
+(`tests/<suite>/` as that suite's kind, other `tests` as `unit`; `contracts` as `contract`,
+`infra` as `iac`), `chaos` or `perf`.
 
 A requirement is covered when any link names it. An uncovered requirement is an error
 unless the catalog marks it: `untested_reason: "..."` waives it for a stated reason, and
@@ -47,6 +48,18 @@ PYTHON_KINDS: dict[str, str] = {
     "contracts": "contract",
     "perf": "perf",
     "chaos": "chaos",
+    "evidence": "evidence",
+    "reports": "reports",
+    "infra": "iac",
+    "security": "security",
+}
+# tests/<folder>/ holds the tests of a suite or tool, and counts as that kind (tests mirror
+# the source tree); anything else under tests/ is a unit test.
+TESTS_KINDS: dict[str, str] = {
+    "contracts": "contract",
+    "perf": "perf",
+    "chaos": "chaos",
+    "infra_local": "chaos",
     "evidence": "evidence",
     "reports": "reports",
     "infra": "iac",
@@ -140,13 +153,17 @@ def python_links(root: Path) -> tuple[list[Link], list[str]]:
             except SyntaxError as exc:
                 errors.append(f"{_rel(path, root)}: cannot parse: {exc.msg}")
                 continue
+            file_kind = kind
+            if folder == "tests":
+                sub = path.relative_to(base).parts[0]
+                file_kind = TESTS_KINDS.get(sub, kind)
             for node in ast.walk(tree):
                 if not (isinstance(node, ast.Call) and _is_req_mark(node.func)):
                     continue
                 for arg in node.args:
                     where = f"{_rel(path, root)}:{node.lineno}"
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        links.append(Link(arg.value, kind, where))
+                        links.append(Link(arg.value, file_kind, where))
                     else:
                         errors.append(f"{where}: pytest.mark.req takes literal id strings only")
     return links, errors

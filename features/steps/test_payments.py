@@ -15,7 +15,7 @@ scenarios("payments")
 @given("every payment gateway is down")
 def every_gateway_down(request: pytest.FixtureRequest, http: httpx.Client, admin: Account) -> None:
     set_flag(request, http, admin, "payment_primary_down", True)
-    set_flag(request, http, admin, "payment_error_rate", 1.0)
+    set_flag(request, http, admin, "payment_fallback_down", True)
 
 
 @then("the order was charged through the fallback gateway")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_service.admin import audit
 from reference_service.admin.models import AuditEntry
@@ -19,15 +20,22 @@ from reference_service.admin.schemas import (
 )
 from reference_service.catalog import service as catalog
 from reference_service.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
-from reference_service.deps import AdminUser, SessionDep
+from reference_service.deps import AdminUser, RuntimeDep, SessionDep
 from reference_service.errors import NotFoundError
 from reference_service.inventory import service as inventory
 from reference_service.orders.models import Order
 from reference_service.payments.models import PaymentAttempt
 from reference_service.payments.schemas import PaymentAttemptRead
+from reference_service.runtime import Runtime
 from reference_service.validation import ProductIdPath
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+async def _commit_then_invalidate(session: AsyncSession, runtime: Runtime, product_id: int) -> None:
+    # Invalidate after the commit: done before it, a concurrent read could cache the old row.
+    await session.commit()
+    await runtime.catalog.catalog_changed(product_id)
 
 
 @router.post(
@@ -36,11 +44,14 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     response_model=ProductRead,
     operation_id="admin-create-product",
 )
-async def create_product(body: ProductCreate, admin: AdminUser, session: SessionDep) -> ProductRead:
+async def create_product(
+    body: ProductCreate, admin: AdminUser, session: SessionDep, runtime: RuntimeDep
+) -> ProductRead:
     """Add a product with its initial stock."""
     product = await catalog.create_product(session, body)
     target = f"product:{product.id}"
     await audit.append(session, str(admin.id), "product.create", target, None, product.model_dump())
+    await _commit_then_invalidate(session, runtime, product.id)
     return product
 
 
@@ -48,24 +59,27 @@ async def create_product(body: ProductCreate, admin: AdminUser, session: Session
     "/products/{product_id}", response_model=ProductRead, operation_id="admin-update-product"
 )
 async def update_product(
-    product_id: ProductIdPath, body: ProductUpdate, admin: AdminUser, session: SessionDep
+    product_id: ProductIdPath,
+    body: ProductUpdate,
+    admin: AdminUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> ProductRead:
     """Change a product's name, category, price or description."""
     before, after = await catalog.update_product(session, product_id, body)
-    await audit.append(
-        session,
-        str(admin.id),
-        "product.update",
-        f"product:{product_id}",
-        before,
-        after.model_dump(),
-    )
+    target = f"product:{product_id}"
+    await audit.append(session, str(admin.id), "product.update", target, before, after.model_dump())
+    await _commit_then_invalidate(session, runtime, product_id)
     return after
 
 
 @router.put("/inventory/{product_id}", response_model=StockRead, operation_id="admin-set-stock")
 async def set_stock(
-    product_id: ProductIdPath, body: StockSet, admin: AdminUser, session: SessionDep
+    product_id: ProductIdPath,
+    body: StockSet,
+    admin: AdminUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> StockRead:
     """Set a product's units on hand."""
     before, after = await inventory.set_stock(session, product_id, body.stock)
@@ -77,6 +91,7 @@ async def set_stock(
         {"stock": before},
         {"stock": after},
     )
+    await _commit_then_invalidate(session, runtime, product_id)
     return StockRead(product_id=product_id, stock=after)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -54,3 +55,45 @@ class AuditVerification(BaseModel):
     valid: bool
     entries: int
     first_broken_seq: int | None
+
+
+class FlagRead(BaseModel):
+    """A feature flag's live value and what it may hold."""
+
+    name: str
+    value: bool | int | float
+    default: bool | int | float
+    type: str
+    description: str
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class FlagSet(BaseModel):
+    """A new value for a flag (its type is checked against the definition)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: bool | int | float
+
+
+class EventRead(BaseModel):
+    """An outbox event and whether it was delivered."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    id: uuid.UUID
+    type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    created_at: datetime
+    delivered_at: datetime | None
+    attempts: int
+
+
+class EventPage(BaseModel):
+    """Events after a sequence number."""
+
+    items: list[EventRead]
+    next_after: int | None

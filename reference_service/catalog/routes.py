@@ -1,32 +1,52 @@
-"""Public catalog reads."""
+"""Public catalog reads, served through the catalog cache."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from reference_service.catalog import service
 from reference_service.catalog.schemas import ProductPage, ProductRead
-from reference_service.deps import SessionDep
+from reference_service.deps import ReadSessionDep, RuntimeDep
 from reference_service.validation import ProductIdPath, SafeStr
 
 router = APIRouter(prefix="/products", tags=["catalog"])
 
 
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
 @router.get("", response_model=ProductPage, operation_id="catalog-list-products")
 async def list_products(
-    session: SessionDep,
+    runtime: RuntimeDep,
+    session: ReadSessionDep,
     q: Annotated[SafeStr | None, Query(max_length=100, description="Text in the name")] = None,
     category: Annotated[SafeStr | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[SafeStr | None, Query(max_length=200)] = None,
-) -> ProductPage:
+) -> Response:
     """Browse or search products, a page at a time."""
-    return await service.list_products(session, q=q, category=category, limit=limit, cursor=cursor)
+
+    async def load() -> ProductPage:
+        await runtime.slow_query(session)
+        return await service.list_products(
+            session, q=q, category=category, limit=limit, cursor=cursor
+        )
+
+    params = f"{q!r}|{category!r}|{limit}|{cursor!r}"
+    return _json(await runtime.catalog.page(params, load))
 
 
 @router.get("/{product_id}", response_model=ProductRead, operation_id="catalog-get-product")
-async def get_product(product_id: ProductIdPath, session: SessionDep) -> ProductRead:
+async def get_product(
+    product_id: ProductIdPath, runtime: RuntimeDep, session: ReadSessionDep
+) -> Response:
     """One product."""
-    return await service.get_product(session, product_id)
+
+    async def load() -> ProductRead:
+        await runtime.slow_query(session)
+        return await service.get_product(session, product_id)
+
+    return _json(await runtime.catalog.product(product_id, load))

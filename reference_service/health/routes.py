@@ -29,7 +29,7 @@ async def live() -> dict[str, str]:
     responses={503: {"description": "A required dependency is unreachable"}},
 )
 async def ready(runtime: RuntimeDep) -> JSONResponse:
-    """200 when the database answers; 503 while it does not."""
+    """200 when the database answers (the cache may be degraded); 503 while it does not."""
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(READY_TIMEOUT_S), runtime.engine.connect() as conn:
@@ -37,7 +37,9 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = "ok"
     except (SQLAlchemyError, OSError, TimeoutError):
         checks["database"] = "unreachable"
+    checks["cache"] = "ok" if await runtime.cache.healthy() else "degraded"
     is_ready = checks["database"] == "ok"
+    runtime.metrics.ready.set(1 if is_ready else 0)
     return JSONResponse(
         {"status": "ready" if is_ready else "unready", "version": __version__, "checks": checks},
         status_code=200 if is_ready else 503,

@@ -9,21 +9,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reference_service.cart import service as cart
 from reference_service.errors import DomainError
+from reference_service.metrics import Metrics
 from reference_service.orders import idempotency
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
+from reference_service.orders.reconcile import UNCERTAIN
 from reference_service.orders.schemas import OrderCreate, OrderRead
-from reference_service.payments.service import PaymentProcessor, PaymentUnavailableError
+from reference_service.payments.service import PaymentProcessor
+
+StockChanged = Callable[[list[int]], Awaitable[None]]
+SessionHook = Callable[[AsyncSession], Awaitable[None]]
 
 
-def charge_key(order_id: uuid.UUID) -> str:
-    """The gateway idempotency key of an order's one charge."""
-    return f"order-{order_id}-charge"
+async def _nothing(_: object) -> None:
+    return None
 
 
 class Checkout:
@@ -33,14 +38,20 @@ class Checkout:
         self,
         sessions: async_sessionmaker[AsyncSession],
         payments: PaymentProcessor,
+        metrics: Metrics,
         *,
         idempotency_ttl_s: int,
-        lock_rows: bool = False,
+        lock_rows: Callable[[], Awaitable[bool]],
+        on_stock_change: StockChanged = _nothing,
+        before_reserve: SessionHook = _nothing,
     ) -> None:
         self.sessions = sessions
         self.payments = payments
+        self.metrics = metrics
         self.idempotency_ttl_s = idempotency_ttl_s
         self.lock_rows = lock_rows
+        self.on_stock_change = on_stock_change
+        self.before_reserve = before_reserve
 
     async def place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
         """Create an order exactly once per (user, key)."""
@@ -50,67 +61,78 @@ class Checkout:
                 session, user_id, key, digest, ttl_seconds=self.idempotency_ttl_s
             )
         if replay is not None:
+            self.metrics.orders.labels("replayed").inc()
             return replay
         try:
             return await self._place(user_id, key, request)
-        except BaseException:
+        except BaseException as exc:
             async with self.sessions.begin() as session:
                 await idempotency.release(session, user_id, key)
+            code = exc.code if isinstance(exc, DomainError) else "error"
+            self.metrics.orders.labels(code).inc()
             raise
 
     async def _place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
         from_cart = request.items is None
         async with self.sessions.begin() as session:
+            await self.before_reserve(session)
             if request.items is not None:
                 lines = [(item.product_id, item.quantity) for item in request.items]
             else:
                 lines = await cart.lines(session, user_id)
             order = await orders.create_pending(
-                session, user_id, key, orders.merge_lines(lines), lock_rows=self.lock_rows
+                session, user_id, key, orders.merge_lines(lines), lock_rows=await self.lock_rows()
             )
-        pay_key = charge_key(order.id)
-        try:
-            result = await self.payments.charge(
-                pay_key, order.total_amount, order.currency, request.payment.token
-            )
-        except PaymentUnavailableError:
+        product_ids = [line.product_id for line in order.lines]
+        await self.on_stock_change(product_ids)
+        pay_key = orders.charge_key(order.id)
+        outcome = await self.payments.charge(
+            pay_key, order.total_amount, order.currency, request.payment.token
+        )
+        result = outcome.result
+        if result is None:
+            reason = UNCERTAIN if outcome.uncertain_at else "unavailable"
             async with self.sessions.begin() as session:
-                failed = await orders.mark_failed(session, order.id, "unavailable")
+                failed = await orders.mark_failed(session, order.id, reason, outcome.uncertain_at)
                 orders.record_attempt(
-                    session, failed, kind="charge", status="error", provider="none", key=pay_key
+                    session,
+                    failed,
+                    kind="charge",
+                    status="pending" if outcome.uncertain_at else "error",
+                    provider=outcome.uncertain_at or "none",
+                    key=pay_key,
                 )
-            raise
+            await self.on_stock_change(product_ids)
+            self.metrics.payments.labels(outcome.uncertain_at or "none", "charge", reason).inc()
+            raise self.payments.unavailable()
         async with self.sessions.begin() as session:
             if result.approved:
                 done = await orders.mark_paid(session, order.id, result.provider, result.ref)
-                orders.record_attempt(
-                    session,
-                    done,
-                    kind="charge",
-                    status="succeeded",
-                    provider=result.provider,
-                    key=pay_key,
-                    ref=result.ref,
-                )
+                status, outcome_label = "succeeded", "confirmed"
                 if from_cart:
                     await cart.clear(session, user_id)
                 response = StoredResponse(
                     201, orders.to_read(done).model_dump(mode="json"), f"/orders/{done.id}"
                 )
             else:
-                failed = await orders.mark_failed(session, order.id, "declined")
-                orders.record_attempt(
-                    session,
-                    failed,
-                    kind="charge",
-                    status="failed",
-                    provider=result.provider,
-                    key=pay_key,
-                    ref=result.ref,
-                    error_code=result.code,
-                )
-                response = StoredResponse(402, _declined_problem(failed.id, result.code))
+                done = await orders.mark_failed(session, order.id, "declined", result.provider)
+                status, outcome_label = "failed", "declined"
+                response = StoredResponse(402, _declined_problem(done.id, result.code))
+            orders.record_attempt(
+                session,
+                done,
+                kind="charge",
+                status=status,
+                provider=result.provider,
+                key=pay_key,
+                ref=result.ref,
+                error_code=result.code,
+            )
             await idempotency.complete(session, user_id, key, response)
+        if not result.approved:
+            await self.on_stock_change(product_ids)
+        self.metrics.payments.labels(result.provider, "charge", status).inc()
+        self.metrics.orders.labels(outcome_label).inc()
         return response
 
     async def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
@@ -118,11 +140,11 @@ class Checkout:
         async with self.sessions.begin() as session:
             order = await orders.get_own(session, user_id, order_id)
             orders.ensure_cancellable(order)
-        refund_key = f"order-{order.id}-refund"
         if order.charge_ref is None or order.payment_provider is None:
             raise DomainError("not-cancellable", 409, "The order has no capture to refund.")
+        key = orders.refund_key(order.id)
         result = await self.payments.refund(
-            refund_key, order.payment_provider, order.charge_ref, order.total_amount
+            key, order.payment_provider, order.charge_ref, order.total_amount
         )
         async with self.sessions.begin() as session:
             cancelled = await orders.mark_cancelled(session, order.id)
@@ -132,11 +154,14 @@ class Checkout:
                 kind="refund",
                 status="succeeded" if result.approved else "failed",
                 provider=result.provider,
-                key=refund_key,
+                key=key,
                 ref=result.ref,
                 error_code=result.code,
             )
-            return orders.to_read(cancelled)
+        await self.on_stock_change([line.product_id for line in cancelled.lines])
+        self.metrics.payments.labels(result.provider, "refund", "succeeded").inc()
+        self.metrics.orders.labels("cancelled").inc()
+        return orders.to_read(cancelled)
 
 
 def _declined_problem(order_id: uuid.UUID, code: str | None) -> dict[str, object]:

@@ -28,6 +28,7 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
         400: {"description": "Missing or invalid Idempotency-Key", **_PROBLEM},
         402: {"description": "Payment declined; nothing charged", **_PROBLEM},
         409: {"description": "Out of stock, or the same key is in flight", **_PROBLEM},
+        429: {"description": "Too many orders; see Retry-After", **_PROBLEM},
         503: {"description": "Payments unavailable; nothing charged or held", **_PROBLEM},
     },
 )
@@ -39,6 +40,7 @@ async def create_order(
 ) -> Response:
     """Place an order from explicit items or the cart, exactly once per Idempotency-Key."""
     key = idempotency.validate_key(idempotency_key)
+    await runtime.limits.order(str(user.id))
     stored = await runtime.checkout.place(user.id, key, body)
     headers = {"Location": stored.location} if stored.location else {}
     if stored.replayed:

@@ -18,6 +18,16 @@ from reference_service.payments.models import PaymentAttempt
 from reference_service.payments.schemas import PaymentSummary
 
 
+def charge_key(order_id: uuid.UUID) -> str:
+    """The gateway idempotency key of an order's one charge."""
+    return f"order-{order_id}-charge"
+
+
+def refund_key(order_id: uuid.UUID) -> str:
+    """The gateway idempotency key of an order's one refund."""
+    return f"order-{order_id}-refund"
+
+
 def to_read(order: Order) -> OrderRead:
     """An order as its owner sees it."""
     currency = order.currency
@@ -98,7 +108,8 @@ async def create_pending(
     return order
 
 
-def _lines(order: Order) -> list[tuple[int, int]]:
+def lines_of(order: Order) -> list[tuple[int, int]]:
+    """An order's (product_id, quantity) pairs."""
     return [(line.product_id, line.quantity) for line in order.lines]
 
 
@@ -121,16 +132,19 @@ async def mark_paid(
     return order
 
 
-async def mark_failed(session: AsyncSession, order_id: uuid.UUID, reason: str) -> Order:
-    """The charge did not go through: release the stock, fail the order."""
+async def mark_failed(
+    session: AsyncSession, order_id: uuid.UUID, reason: str, provider: str | None = None
+) -> Order:
+    """The charge did not go through (or may not have): release the stock, fail the order."""
     order = await _get(session, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return order
-    await inventory.release(session, _lines(order))
+    await inventory.release(session, lines_of(order))
     order.status = OrderStatus.FAILED
     order.payment_status = reason
+    order.payment_provider = provider
     events.record(session, "payments.failed", order.id, reason=reason)
-    events.record(session, "inventory.released", order.id, lines=[list(x) for x in _lines(order)])
+    events.record(session, "inventory.released", order.id, lines=[list(x) for x in lines_of(order)])
     await session.flush()
     return order
 
@@ -207,7 +221,15 @@ async def mark_cancelled(session: AsyncSession, order_id: uuid.UUID) -> Order:
         raise ConflictError("not-cancellable", "The order is no longer confirmed.")
     order = await _get(session, order_id)
     await session.refresh(order)
-    await inventory.release(session, _lines(order))
+    await inventory.release(session, lines_of(order))
     events.record(session, "orders.cancelled", order.id)
-    events.record(session, "inventory.released", order.id, lines=[list(x) for x in _lines(order)])
+    events.record(session, "inventory.released", order.id, lines=[list(x) for x in lines_of(order)])
+    return order
+
+
+async def settle_uncertain(session: AsyncSession, order_id: uuid.UUID, *, refunded: bool) -> Order:
+    """Close a failed order whose charge was uncertain: refunded, or never charged."""
+    order = await _get(session, order_id)
+    order.payment_status = "refunded" if refunded else "not_charged"
+    await session.flush()
     return order

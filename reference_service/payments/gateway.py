@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from opentelemetry import propagate
 
 
 class GatewayError(Exception):
-    """The gateway did not give a usable answer (timeout, connection, 5xx)."""
+    """The gateway did not give a usable answer.
+
+    `ambiguous` is False when the request surely was not processed (no connection, 503, a
+    fault injected before sending), True when it may have been (timeout after sending, 5xx).
+    """
+
+    def __init__(self, message: str, *, ambiguous: bool) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,14 @@ class HttpGateway:
         self.client = client
 
     async def _post(self, path: str, key: str, body: dict[str, object]) -> httpx.Response:
+        headers = {"Idempotency-Key": key}
+        propagate.inject(headers)  # W3C traceparent into the gateway call
         try:
-            return await self.client.post(path, json=body, headers={"Idempotency-Key": key})
+            return await self.client.post(path, json=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=False) from exc
         except httpx.HTTPError as exc:
-            raise GatewayError(f"{self.name}: {type(exc).__name__}") from exc
+            raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=True) from exc
 
     def _result(self, response: httpx.Response, declined_status: int) -> GatewayResult:
         if response.status_code in (200, 201):
@@ -46,7 +59,8 @@ class HttpGateway:
                 provider=self.name,
                 code=str(data.get("code") or "declined"),
             )
-        raise GatewayError(f"{self.name}: HTTP {response.status_code}")
+        ambiguous = response.status_code != 503  # 503: refused before processing
+        raise GatewayError(f"{self.name}: HTTP {response.status_code}", ambiguous=ambiguous)
 
     async def charge(self, key: str, amount: int, currency: str, token: str) -> GatewayResult:
         """Charge once per key: the gateway replays its first answer for a repeated key."""
@@ -55,10 +69,12 @@ class HttpGateway:
 
     async def find_charge(self, key: str) -> GatewayResult | None:
         """Look a charge up by its idempotency key (reconciling a timed-out call)."""
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
         try:
-            response = await self.client.get(f"/charges/by-key/{key}")
+            response = await self.client.get(f"/charges/by-key/{key}", headers=headers)
         except httpx.HTTPError as exc:
-            raise GatewayError(f"{self.name}: {type(exc).__name__}") from exc
+            raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=True) from exc
         if response.status_code == 404:
             return None
         return self._result(response, declined_status=402)

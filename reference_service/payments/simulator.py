@@ -57,6 +57,7 @@ class Ledger:
     refunds: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     captures: int = 0
     requests: int = 0
+    last_traceparent: str | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(20261126))  # noqa: S311
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -67,8 +68,9 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
     ledger = Ledger()
     app.state.ledger = ledger
 
-    async def _faulted() -> JSONResponse | None:
+    async def _faulted(request: Request) -> JSONResponse | None:
         ledger.requests += 1
+        ledger.last_traceparent = request.headers.get("traceparent")
         faults = ledger.faults
         if faults.down:
             return JSONResponse({"error": "gateway_down"}, status_code=503)
@@ -102,9 +104,9 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
 
     @app.post("/charges")
     async def charge(
-        body: ChargeIn, idempotency_key: Annotated[str, Header(max_length=128)]
+        request: Request, body: ChargeIn, idempotency_key: Annotated[str, Header(max_length=128)]
     ) -> Response:
-        if (failure := await _faulted()) is not None:
+        if (failure := await _faulted(request)) is not None:
             return failure
         async with ledger.lock:
             if idempotency_key not in ledger.charges:
@@ -124,8 +126,8 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
         return JSONResponse(result, status_code=status)
 
     @app.get("/charges/by-key/{idempotency_key}")
-    async def find_charge(idempotency_key: str) -> Response:
-        if (failure := await _faulted()) is not None:
+    async def find_charge(request: Request, idempotency_key: str) -> Response:
+        if (failure := await _faulted(request)) is not None:
             return failure
         if idempotency_key not in ledger.charges:
             return JSONResponse({"error": "not_found"}, status_code=404)
@@ -134,9 +136,9 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
 
     @app.post("/refunds")
     async def refund(
-        body: RefundIn, idempotency_key: Annotated[str, Header(max_length=128)]
+        request: Request, body: RefundIn, idempotency_key: Annotated[str, Header(max_length=128)]
     ) -> Response:
-        if (failure := await _faulted()) is not None:
+        if (failure := await _faulted(request)) is not None:
             return failure
         async with ledger.lock:
             if idempotency_key not in ledger.refunds:

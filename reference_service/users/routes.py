@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
-from reference_service.auth import issue_token
+from reference_service.auth import UnauthorizedError, issue_token
 from reference_service.deps import CurrentUser, RuntimeDep, SessionDep
 from reference_service.users import service
 from reference_service.users.schemas import Token, TokenRequest, UserCreate, UserRead, UserUpdate
@@ -24,10 +24,23 @@ async def register(body: UserCreate, session: SessionDep) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.post("/auth/token", response_model=Token, operation_id="users-login")
-async def login(body: TokenRequest, session: SessionDep, runtime: RuntimeDep) -> Token:
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    operation_id="users-login",
+    responses={429: {"description": "Too many failed logins; see Retry-After"}},
+)
+async def login(
+    body: TokenRequest, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Token:
     """Exchange email and password for a bearer token."""
-    user = await service.authenticate(session, body.email, body.password)
+    client = request.client.host if request.client else "unknown"
+    await runtime.limits.check_login(client, body.email)
+    try:
+        user = await service.authenticate(session, body.email, body.password)
+    except UnauthorizedError:
+        await runtime.limits.login_failed(client, body.email)
+        raise
     token = issue_token(runtime.settings, user.id, user.role)
     return Token(access_token=token, expires_in=runtime.settings.jwt_ttl_seconds)
 

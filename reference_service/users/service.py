@@ -24,7 +24,7 @@ async def register(
     """Create a user; 409 if the email is taken."""
     user = User(
         email=normalise_email(email),
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         full_name=full_name,
         role=role,
     )
@@ -40,7 +40,7 @@ async def register(
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     """The user these credentials belong to; the same 401 for unknown user and bad password."""
     user = await session.scalar(select(User).where(User.email == normalise_email(email)))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise UnauthorizedError("Invalid email or password.")
     return user
 

@@ -24,7 +24,7 @@ def test_live_reports_the_version(client: TestClient) -> None:
 def test_ready_when_the_database_answers(client: TestClient) -> None:
     response = client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
 
 
 def _closed_port() -> int:
@@ -43,5 +43,5 @@ def test_unready_but_alive_while_the_database_is_unreachable(tmp_path: Path, bac
     with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as c:
         ready = c.get("/health/ready")
         assert ready.status_code == 503
-        assert ready.json()["checks"] == {"database": "unreachable"}
+        assert ready.json()["checks"]["database"] == "unreachable"
         assert c.get("/health/live").status_code == 200

@@ -104,7 +104,7 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(settings: Settings) -> 
     app = create_app(settings)
     body = {"items": ITEMS, "payment": {"token": "tok_visa"}}
     ledger = app.state.runtime.simulators["primary"].state.ledger
-    ledger.faults = Faults(latency_ms=1500)  # holds the first request at the gateway
+    ledger.faults = Faults(latency_ms=600)  # holds the first request at the gateway (< timeout)
 
     async def race() -> tuple[int, int, httpx.Response]:
         async with asgi_client(app) as http:

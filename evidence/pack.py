@@ -1,0 +1,88 @@
+"""Build a run's evidence pack: files + manifest + OSCAL results, signed, in one zip."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from evidence import oscal
+from evidence.manifest import SCHEMA, Manifest, build_manifest, source_files
+from evidence.run import Run, write_atomic
+from evidence.signing import dumps, sign_envelope, statement
+
+MANIFEST = "manifest.json"
+ENVELOPE = "attestation.intoto.dsse.json"
+OSCAL = f"oscal/{oscal.FILENAME}"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Where a built pack and its loose copies were written."""
+
+    archive: Path
+    manifest: Path
+    envelope: Path
+    oscal: Path
+    items: int
+
+
+def pack_name(run_id: str) -> str:
+    """The archive file name for a run."""
+    return f"{run_id}.evidence.zip"
+
+
+def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    # Fixed member times (the run's end) make the same run give byte-identical packs.
+    t = moment.timetuple()
+    return (max(t.tm_year, 1980), t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def _member(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def build_pack(run: Run, key: Ed25519PrivateKey, out_dir: Path | None = None) -> Pack:
+    """Collect, manifest, attest and sign a run; write the zip and loose copies atomically."""
+    files = source_files(run)
+    manifest = build_manifest(run, files)
+    manifest_bytes = manifest.to_json()
+    oscal_bytes = oscal.to_json(oscal.assessment_results(run, manifest))
+    subjects = {item.path: item.sha256 for item in manifest.items}
+    subjects[MANIFEST] = hashlib.sha256(manifest_bytes).hexdigest()
+    subjects[OSCAL] = hashlib.sha256(oscal_bytes).hexdigest()
+    predicate = json.loads(manifest_bytes)
+    envelope = sign_envelope(dumps(statement(subjects, SCHEMA, predicate)), key)
+    envelope_bytes = json.dumps(envelope, indent=2).encode() + b"\n"
+
+    when = _zip_time(manifest.finished_at)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, path in files:
+            archive.writestr(_member(name, when), path.read_bytes())
+        archive.writestr(_member(MANIFEST, when), manifest_bytes)
+        archive.writestr(_member(OSCAL, when), oscal_bytes)
+        archive.writestr(_member(ENVELOPE, when), envelope_bytes)
+
+    folder = out_dir or run.path / "evidence"
+    return Pack(
+        archive=write_atomic(folder / pack_name(run.run_id), buffer.getvalue()),
+        manifest=write_atomic(folder / MANIFEST, manifest_bytes),
+        envelope=write_atomic(folder / ENVELOPE, envelope_bytes),
+        oscal=write_atomic(folder / oscal.FILENAME, oscal_bytes),
+        items=len(manifest.items),
+    )
+
+
+def read_manifest(path: Path) -> Manifest:
+    """A manifest.json written by `build_pack`."""
+    return Manifest.model_validate_json(path.read_bytes())

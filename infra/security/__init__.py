@@ -1,0 +1,1 @@
+"""Security gate: bandit, pip-audit, secrets scan, SBOM and IaC checks into runs/<id>/security/."""

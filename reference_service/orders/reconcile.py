@@ -1,0 +1,117 @@
+"""The reconciliation job: settle what a crash or an uncertain gateway left behind.
+
+- pending orders older than the reservation TTL: confirmed if the gateway has the charge,
+  otherwise failed with their stock released; their idempotency key settled either way;
+- failed orders whose charge was uncertain: a capture found at the gateway is refunded
+  (compensation), so no failed order keeps a customer's money;
+- expired idempotency records are purged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reference_service.db import utcnow
+from reference_service.errors import DomainError
+from reference_service.orders import idempotency
+from reference_service.orders import service as orders
+from reference_service.orders.idempotency import StoredResponse
+from reference_service.orders.models import IdempotencyRecord, Order, OrderStatus
+from reference_service.orders.service import charge_key
+from reference_service.payments.gateway import GatewayError, GatewayResult
+from reference_service.payments.service import PaymentProcessor
+
+log = structlog.get_logger("reference_service.reconcile")
+
+UNCERTAIN = "uncertain"
+
+
+async def _lookup(payments: PaymentProcessor, order: Order) -> GatewayResult | None:
+    """The order's charge at any gateway; GatewayError if one cannot say."""
+    providers = [order.payment_provider] if order.payment_provider else list(payments.gateways)
+    for provider in providers:
+        if provider in payments.gateways:
+            found = await payments.find_charge(provider, charge_key(order.id))
+            if found is not None and found.approved:
+                return found
+    return None
+
+
+async def sweep(
+    sessions: async_sessionmaker[AsyncSession],
+    payments: PaymentProcessor,
+    *,
+    reservation_ttl_s: int,
+    on_stock_change: Callable[[list[int]], Awaitable[None]],
+) -> dict[str, int]:
+    """One pass of the job; returns what it did."""
+    done = {"confirmed": 0, "expired": 0, "refunded": 0, "purged": 0}
+    cutoff = utcnow() - timedelta(seconds=reservation_ttl_s)
+    async with sessions() as session:
+        stale = list(
+            await session.scalars(
+                select(Order)
+                .where(Order.status == OrderStatus.PENDING_PAYMENT, Order.created_at < cutoff)
+                .limit(100)
+            )
+        )
+        uncertain = list(
+            await session.scalars(
+                select(Order)
+                .where(Order.status == OrderStatus.FAILED, Order.payment_status == UNCERTAIN)
+                .limit(100)
+            )
+        )
+    for order in stale:
+        try:
+            found = await _lookup(payments, order)
+        except GatewayError:
+            continue  # cannot tell yet; the next pass asks again
+        async with sessions.begin() as session:
+            if found is not None:
+                paid = await orders.mark_paid(session, order.id, found.provider, found.ref)
+                response = StoredResponse(
+                    201, orders.to_read(paid).model_dump(mode="json"), f"/orders/{paid.id}"
+                )
+                await idempotency.complete(session, paid.user_id, paid.idempotency_key, response)
+                done["confirmed"] += 1
+            else:
+                await orders.mark_failed(session, order.id, "expired")
+                await idempotency.release(session, order.user_id, order.idempotency_key)
+                done["expired"] += 1
+        await on_stock_change([line.product_id for line in order.lines])
+    for order in uncertain:
+        try:
+            found = await _lookup(payments, order)
+            if found is not None and found.ref is not None:
+                await payments.refund(
+                    f"order-{order.id}-refund", found.provider, found.ref, order.total_amount
+                )
+        except (GatewayError, DomainError):
+            continue
+        async with sessions.begin() as session:
+            failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
+            if found is not None:
+                orders.record_attempt(
+                    session,
+                    failed,
+                    kind="refund",
+                    status="succeeded",
+                    provider=found.provider,
+                    key=f"order-{order.id}-refund",
+                    ref=found.ref,
+                )
+                done["refunded"] += 1
+    async with sessions.begin() as session:
+        result = await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow())
+        )
+        done["purged"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if any(done.values()):
+        log.info("reconciled", **done)
+    return done

@@ -1,0 +1,92 @@
+"""Rate limits (the `limits` library): Redis-backed when REDIS_URL is set, else in-process.
+
+If the limiter's storage fails, requests are let through (fail open) and the failure logged:
+a cache outage must not take the API down with it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import structlog
+from limits import RateLimitItem, parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from redis.exceptions import RedisError
+
+from reference_service.errors import DomainError
+
+log = structlog.get_logger("reference_service.ratelimit")
+
+
+class RateLimitedError(DomainError):
+    """Too many requests; retry after the given number of seconds."""
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        super().__init__(
+            "rate-limited",
+            429,
+            f"Too many {what}; retry in {retry_after_s} s.",
+            title="Too many requests",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+class RateLimits:
+    """The service's limits: failed logins, orders per user, a per-client ceiling."""
+
+    def __init__(
+        self,
+        storage_url: str,
+        *,
+        login_failures: str,
+        orders_per_user: str,
+        per_client: str,
+        key_prefix: str = "reference-service",
+    ) -> None:
+        self.storage = storage_from_string(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self.login_failures: RateLimitItem = parse(login_failures)
+        self.orders_per_user: RateLimitItem = parse(orders_per_user)
+        self.per_client: RateLimitItem = parse(per_client)
+
+    async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
+        stats = await self.limiter.get_window_stats(item, *keys)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def _hit(self, item: RateLimitItem, what: str, *keys: str) -> None:
+        try:
+            allowed = await self.limiter.hit(item, *keys)
+            if not allowed:
+                raise RateLimitedError(what, await self._retry_after(item, *keys))
+        except (StorageError, RedisError, OSError) as exc:
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+
+    async def client_request(self, client: str) -> None:
+        """Count a request from a client (its address) against the global ceiling."""
+        await self._hit(self.per_client, "requests from this client", "client", client)
+
+    async def order(self, user_id: str) -> None:
+        """Count an order attempt of a user."""
+        await self._hit(self.orders_per_user, "orders", "orders", user_id)
+
+    async def check_login(self, client: str, email: str) -> None:
+        """Refuse a login while this client and email have failed too often."""
+        keys = ("login", client, email.strip().lower())
+        try:
+            if not await self.limiter.test(self.login_failures, *keys):
+                raise RateLimitedError(
+                    "failed logins", await self._retry_after(self.login_failures, *keys)
+                )
+        except (StorageError, RedisError, OSError) as exc:
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+
+    async def login_failed(self, client: str, email: str) -> None:
+        """Count a failed login of this client and email."""
+        keys = ("login", client, email.strip().lower())
+        try:
+            await self.limiter.hit(self.login_failures, *keys)
+        except (StorageError, RedisError, OSError) as exc:
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)

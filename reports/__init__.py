@@ -1,0 +1,1 @@
+"""Reports for executives and operators: traceability CSV, QBR deck, HTML status page."""

@@ -1,0 +1,221 @@
+"""Every figure a report shows, each with the run file and JSON pointer it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from assay.catalog import Catalog, Comparison
+from assay.summary import Verdict
+from evidence.manifest import Manifest, build_manifest
+from evidence.run import Run, history
+
+FAILING = {Verdict.FAIL, Verdict.ERROR}
+SCORES = {"low": 1, "medium": 2, "high": 3}
+KINDS = {"acceptance", "contract", "perf", "chaos", "security"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number and where it was read: `<run_id>/<file>#<json pointer>`."""
+
+    value: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class SloRow:
+    """One SLO of the reported run against its catalog objective."""
+
+    slo_id: str
+    title: str
+    objective: float
+    unit: str
+    observed: Figure
+    verdict: Verdict
+    budget_used_pct: float | None
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run's value in a trend."""
+
+    run_id: str
+    at: datetime
+    figure: Figure
+
+
+@dataclass
+class ReportData:
+    """A run, the runs before it, the catalog, and the run's evidence manifest."""
+
+    run: Run
+    runs: list[Run]
+    catalog: Catalog
+    manifest: Manifest
+    sources: list[str] = field(default_factory=list)
+
+
+def load(run: Run, runs_dir: Path | None = None, limit: int = 12) -> ReportData:
+    """Gather what every report needs, from run directories only."""
+    return ReportData(
+        run=run,
+        runs=history(run, runs_dir, limit),
+        catalog=run.catalog(),
+        manifest=build_manifest(run),
+    )
+
+
+def budget_used(comparison: Comparison, objective: float, observed: float, unit: str) -> float:
+    """Share of the allowed budget an observed value uses (100 = exactly at the objective)."""
+    if comparison in (Comparison.LT, Comparison.LTE):
+        return 100 * observed / objective if objective else 0.0
+    if unit == "percent":  # e.g. availability 99.9: budget is the 0.1 that may fail
+        allowed = 100 - objective
+        return 100 * (100 - observed) / allowed if allowed else 0.0
+    return 100 * objective / observed if observed else 100.0
+
+
+def slo_rows(data: ReportData) -> list[SloRow]:
+    """The run's SLO results, every suite, with catalog titles and budget use."""
+    rows = []
+    for suite, summary in sorted(data.run.summaries.items()):
+        for index, slo in enumerate(summary.slos):
+            known = data.catalog.slos.get(slo.id)
+            used = None
+            if known and slo.observed is not None:
+                used = round(
+                    budget_used(known.comparison, slo.objective, slo.observed, slo.unit), 1
+                )
+            source = f"{data.run.run_id}/{suite}/summary.json#/slos/{index}/observed"
+            rows.append(
+                SloRow(
+                    slo_id=slo.id + (f" ({slo.scope})" if slo.scope else ""),
+                    title=known.title if known else slo.id,
+                    objective=slo.objective,
+                    unit=slo.unit,
+                    observed=Figure(slo.observed, source),
+                    verdict=slo.verdict,
+                    budget_used_pct=used,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.verdict not in FAILING, r.slo_id))
+
+
+def slo_trend(data: ReportData, slo_id: str) -> list[Point]:
+    """An SLO's overall observed value in each run that measured it, oldest first."""
+    points = []
+    for run in data.runs:
+        for suite, summary in sorted(run.summaries.items()):
+            for index, slo in enumerate(summary.slos):
+                if slo.id == slo_id and slo.scope is None and slo.observed is not None:
+                    source = f"{run.run_id}/{suite}/summary.json#/slos/{index}/observed"
+                    points.append(
+                        Point(run.run_id, run.record.started_at, Figure(slo.observed, source))
+                    )
+    return points
+
+
+def suite_counts(run: Run) -> dict[str, dict[str, Figure]]:
+    """passed / failed / skipped / errors per suite of one run."""
+    return {
+        suite: {
+            name: Figure(float(value), f"{run.run_id}/{suite}/summary.json#/counts/{name}")
+            for name, value in summary.counts.model_dump().items()
+        }
+        for suite, summary in sorted(run.summaries.items())
+    }
+
+
+def pass_rate(run: Run, suite: str) -> Figure | None:
+    """Share of a suite's judged checks that passed, in percent."""
+    summary = run.summaries.get(suite)
+    if summary is None:
+        return None
+    judged = summary.counts.passed + summary.counts.failed + summary.counts.errors
+    value = round(100 * summary.counts.passed / judged, 1) if judged else None
+    return Figure(value, f"{run.run_id}/{suite}/summary.json#/counts")
+
+
+def metric(run: Run, suite: str, *path: str) -> Figure | None:
+    """A suite metric (summary.json `metrics`) by key path, if the run has it."""
+    summary = run.summaries.get(suite)
+    value: object = summary.metrics if summary else None
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return Figure(float(value), f"{run.run_id}/{suite}/summary.json#/metrics/" + "/".join(path))
+
+
+def failing_checks(run: Run) -> list[tuple[str, str, str, list[str]]]:
+    """(suite, check id, message, requirements) of every failing check, suite order."""
+    return [
+        (suite, check.id, check.message or "", check.requirements)
+        for suite, summary in sorted(run.summaries.items())
+        for check in summary.checks
+        if check.verdict in FAILING
+    ]
+
+
+def top_risks(data: ReportData, limit: int = 6) -> list[tuple[str, str, str, int, bool]]:
+    """(id, title, owner, score, touched by a failing check) for the highest-scored risks."""
+    failing_reqs = {r for _, _, _, reqs in failing_checks(data.run) for r in reqs}
+    touched = {
+        risk
+        for req_id in failing_reqs
+        if req_id in data.catalog.requirements
+        for risk in data.catalog.requirements[req_id].risks
+    }
+    ranked = sorted(
+        data.catalog.risks.values(),
+        key=lambda r: (
+            r.id not in touched,
+            -SCORES.get(r.impact, 0) * SCORES.get(r.likelihood, 0),
+            r.id,
+        ),
+    )
+    return [
+        (
+            r.id,
+            r.title,
+            r.owner,
+            SCORES.get(r.impact, 0) * SCORES.get(r.likelihood, 0),
+            r.id in touched,
+        )
+        for r in ranked[:limit]
+    ]
+
+
+def dora(data: ReportData) -> dict[str, Figure]:
+    """Delivery figures the runs support: releases per week, change failure rate, MTTR (hours)."""
+    runs = data.runs
+    figures: dict[str, Figure] = {}
+    versions: dict[str, bool] = {}
+    for run in runs:
+        version = run.record.target.version
+        if version:
+            failed = any(v in FAILING for v in run.record.suites.values())
+            versions[version] = versions.get(version, False) or failed
+    span_days = (runs[-1].record.started_at - runs[0].record.started_at).total_seconds() / 86400
+    source = f"{len(runs)} runs: run.json#/target/version, run.json#/suites"
+    if versions and span_days > 0:
+        weeks = max(span_days / 7, 1)
+        figures["releases_per_week"] = Figure(round(len(versions) / weeks, 2), source)
+    if versions:
+        rate = 100 * sum(versions.values()) / len(versions)
+        figures["change_failure_rate_pct"] = Figure(round(rate, 1), source)
+    repairs = []
+    broken_at: datetime | None = None
+    for run in runs:
+        failed = any(v in FAILING for v in run.record.suites.values())
+        if failed and broken_at is None:
+            broken_at = run.record.started_at
+        elif not failed and broken_at is not None:
+            repairs.append((run.record.finished_at - broken_at).total_seconds() / 3600)
+            broken_at = None
+    if repairs:
+        mttr = round(sum(repairs) / len(repairs), 1)
+        figures["mttr_hours"] = Figure(mttr, source + ", run.json#/finished_at")
+    return figures

@@ -1,0 +1,323 @@
+"""The QBR deck: native, editable PowerPoint charts; slide notes name each number's run file."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.presentation import Presentation as Deck
+from pptx.slide import Slide
+from pptx.util import Emu, Inches, Length, Pt
+
+from reports.figures import (
+    FAILING,
+    Figure,
+    ReportData,
+    dora,
+    failing_checks,
+    metric,
+    pass_rate,
+    slo_rows,
+    slo_trend,
+    top_risks,
+)
+from reports.traceability import Traceability, totals
+
+SEVERITIES = ("critical", "high", "medium", "low")
+LEFT, TOP, WIDTH = Inches(0.5), Inches(1.4), Inches(9.0)
+
+
+class _Sources:
+    """Collects `label = value <- source` lines for a slide's notes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.slide: Slide | None = None
+
+    def write(self) -> None:
+        """Put the collected lines into the slide's notes."""
+        if self.slide is not None:
+            self.slide.notes_slide.notes_text_frame.text = (
+                "Sources (runs directory):\n"
+                + "\n".join(self.lines or ["no figures on this slide"])
+            )
+
+    def add(self, label: str, figure: Figure | None) -> float | None:
+        if figure is None:
+            return None
+        self.lines.append(f"{label} = {figure.value} <- {figure.source}")
+        return figure.value
+
+
+def _slide(deck: Deck, title: str, sources: _Sources | None = None, text: str = "") -> Slide:
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
+    slide.shapes.title.text = title
+    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
+    if text:
+        box = slide.shapes.add_textbox(LEFT, Inches(6.7), WIDTH, Inches(0.5)).text_frame
+        box.text = text
+        box.paragraphs[0].font.size = Pt(11)
+    if sources is not None:
+        sources.slide = slide
+    return slide
+
+
+def _table(
+    slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], top: Length = TOP
+) -> None:
+    height = Emu(Inches(0.32) * (len(rows) + 1))
+    shape = slide.shapes.add_table(len(rows) + 1, len(header), LEFT, top, WIDTH, height)
+    for col, name in enumerate(header):
+        shape.table.cell(0, col).text = name
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            shape.table.cell(r, col).text = value
+    for row in shape.table.rows:
+        for cell in row.cells:
+            for paragraph in cell.text_frame.paragraphs:
+                paragraph.font.size = Pt(11)
+
+
+def _chart(
+    slide: Slide,
+    kind: XL_CHART_TYPE,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    title: str,
+    box: tuple[float, float, float, float] = (0.5, 1.4, 9.0, 5.0),
+) -> None:
+    data = CategoryChartData()
+    data.categories = list(categories)
+    for name, values in series.items():
+        data.add_series(name, list(values))
+    x, y, cx, cy = (Inches(v) for v in box)
+    chart = slide.shapes.add_chart(kind, x, y, cx, cy, data).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = title
+    chart.has_legend = len(series) > 1
+    if chart.has_legend:
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+
+
+def _labels(data: ReportData) -> list[str]:
+    return [
+        f"{r.record.started_at:%m-%d} {r.record.target.version or r.run_id[-6:]}" for r in data.runs
+    ]
+
+
+def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    rows = []
+    for row in slo_rows(data):
+        observed = notes.add(row.slo_id, row.observed)
+        rows.append(
+            [
+                row.slo_id,
+                f"{row.objective:g} {row.unit}",
+                f"{observed:g} {row.unit}" if observed is not None else "n/a",
+                str(row.verdict),
+                f"{row.budget_used_pct:g} %" if row.budget_used_pct is not None else "n/a",
+            ]
+        )
+    slide = _slide(
+        deck, "SLO attainment vs objectives", notes, "Budget used: 100 % = at the objective."
+    )
+    if not rows:
+        _table(slide, ["SLO"], [["No SLO results in this run"]])
+        return notes
+    _table(slide, ["SLO", "Objective", "Observed", "Verdict", "Budget used"], rows)
+    used = {r.slo_id: r.budget_used_pct for r in slo_rows(data)}
+    top = 1.6 + 0.32 * (len(rows) + 1)
+    _chart(
+        slide,
+        XL_CHART_TYPE.BAR_CLUSTERED,
+        list(used),
+        {"Budget used (%)": list(used.values())},
+        "Error budget used (%)",
+        (0.5, top, 9.0, max(1.8, 6.6 - top)),
+    )
+    return notes
+
+
+def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    slide = _slide(deck, "Latency and error trends across runs", notes)
+    for index, slo_id in enumerate(("SLO-LATENCY-P95", "SLO-ERROR-RATE")):
+        slo = data.catalog.slos.get(slo_id)
+        points = {
+            p.run_id: notes.add(f"{slo_id} {p.run_id}", p.figure) for p in slo_trend(data, slo_id)
+        }
+        values = [points.get(r.run_id) for r in data.runs]
+        if slo is None:
+            continue
+        _chart(
+            slide,
+            XL_CHART_TYPE.LINE_MARKERS,
+            _labels(data),
+            {"observed": values, "objective": [slo.objective] * len(values)},
+            f"{slo.title} ({slo.unit})",
+            (0.5 + 4.6 * index, 1.4, 4.5, 4.8),
+        )
+    notes.lines.append(
+        f"objectives <- catalog/slos.yaml ({', '.join(('SLO-LATENCY-P95', 'SLO-ERROR-RATE'))})"
+    )
+    return notes
+
+
+def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    chaos = data.run.summaries.get("chaos")
+    rows = [
+        [c.title or c.id, str(c.verdict), c.message or ""] for c in (chaos.checks if chaos else [])
+    ]
+    scores = [
+        notes.add(f"resilience score {r.run_id}", metric(r, "chaos", "resilience_score"))
+        for r in data.runs
+    ]
+    current = scores[-1] if scores else None
+    slide = _slide(
+        deck,
+        "Chaos outcomes and resilience score",
+        notes,
+        f"Resilience score this run: {current if current is not None else 'n/a'}",
+    )
+    notes.lines.append(f"experiments <- {data.run.run_id}/chaos/summary.json#/checks")
+    _table(slide, ["Experiment", "Outcome", "Note"], rows or [["No chaos results", "", ""]])
+    top = 1.6 + 0.32 * (len(rows) + 1)
+    _chart(
+        slide,
+        XL_CHART_TYPE.COLUMN_CLUSTERED,
+        _labels(data),
+        {"resilience score": scores},
+        "Resilience score per run",
+        (0.5, top, 9.0, max(1.8, 6.6 - top)),
+    )
+    return notes
+
+
+def _health_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    series: dict[str, list[float | None]] = {}
+    for suite in ("acceptance", "contract"):
+        series[f"{suite} pass rate (%)"] = [
+            notes.add(f"{suite} pass rate {r.run_id}", pass_rate(r, suite)) for r in data.runs
+        ]
+    slide = _slide(deck, "Contract and acceptance health", notes)
+    _chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, _labels(data), series, "Pass rate per run (%)")
+    return notes
+
+
+def _security_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    series = {
+        sev: [
+            notes.add(f"{sev} {r.run_id}", metric(r, "security", "findings", sev))
+            for r in data.runs
+        ]
+        for sev in SEVERITIES
+    }
+    security = data.run.summaries.get("security")
+    passed = sum(c.verdict not in FAILING for c in security.checks) if security else 0
+    total = len(security.checks) if security else 0
+    notes.lines.append(
+        f"security checks {passed}/{total} <- {data.run.run_id}/security/summary.json#/checks"
+    )
+    slide = _slide(
+        deck, "Security posture", notes, f"Security checks passing this run: {passed} of {total}"
+    )
+    _chart(slide, XL_CHART_TYPE.COLUMN_STACKED, _labels(data), series, "Open findings by severity")
+    return notes
+
+
+def _risk_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    risks = top_risks(data)
+    notes.lines.append("risks, owners, impact x likelihood <- catalog/risks.yaml")
+    rows = [
+        [rid, title, owner, str(score), "yes" if hit else ""]
+        for rid, title, owner, score, hit in risks
+    ]
+    slide = _slide(deck, "Top risks and owners", notes, "Score = impact x likelihood (1-3 each).")
+    _table(slide, ["Risk", "Title", "Owner", "Score", "Hit this run"], rows)
+    return notes
+
+
+def _dora_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    names = {
+        "releases_per_week": "Releases per week (distinct target versions)",
+        "change_failure_rate_pct": "Change failure rate (%)",
+        "mttr_hours": "Mean time to restore (hours, failing run to next passing run)",
+    }
+    rows = []
+    for key, figure in dora(data).items():
+        rows.append([names[key], f"{notes.add(key, figure):g}"])
+    rows.append(["Lead time for changes", "n/a: runs carry no commit times"])
+    slide = _slide(
+        deck, "Delivery figures (DORA-style, from run history)", notes, f"{len(data.runs)} runs."
+    )
+    _table(slide, ["Measure", "Value"], rows)
+    return notes
+
+
+def _next_steps(deck: Deck, data: ReportData, trace: Traceability) -> _Sources:
+    notes = _Sources()
+    steps = [
+        f"Fix {suite} {check}: {msg or 'failing'}"
+        for suite, check, msg, _ in failing_checks(data.run)
+    ]
+    counts = totals(trace)
+    for status in ("failing", "stale", "no-test"):
+        notes.add(f"requirements {status}", Figure(counts[status], "reports/coverage.csv"))
+    stale = trace.coverage[trace.coverage["status"] == "stale"]["requirement_id"].tolist()
+    untested = trace.coverage[trace.coverage["status"] == "no-test"]["requirement_id"].tolist()
+    if stale:
+        steps.append(f"Refresh stale evidence: {', '.join(stale)}")
+    if untested:
+        steps.append(f"Add tests for: {', '.join(untested)}")
+    slide = _slide(deck, "Next steps", notes)
+    frame = slide.shapes.add_textbox(LEFT, TOP, WIDTH, Inches(5)).text_frame
+    frame.word_wrap = True
+    for index, step in enumerate(steps[:10] or ["No failing, stale or untested items."]):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        paragraph.text = f"• {step}"
+        paragraph.font.size = Pt(16)
+    return notes
+
+
+def build_deck(data: ReportData, trace: Traceability) -> bytes:
+    """The QBR deck for a run and its history, as .pptx bytes."""
+    deck = Presentation()
+    record = data.run.record
+    title = deck.slides.add_slide(deck.slide_layouts[0])
+    title.shapes.title.text = "Quarterly business review: reliability and compliance"
+    title.placeholders[1].text = (
+        f"{record.target.url or 'target'} version {record.target.version or 'unknown'}\n"
+        f"Run {data.run.run_id} ({record.finished_at:%Y-%m-%d}), {len(data.runs)} runs of history"
+    )
+    title.notes_slide.notes_text_frame.text = f"Sources: {data.run.run_id}/run.json"
+    slides = [
+        builder(deck, data)
+        for builder in (
+            _slo_slide,
+            _trend_slide,
+            _chaos_slide,
+            _health_slide,
+            _security_slide,
+            _risk_slide,
+            _dora_slide,
+        )
+    ]
+    slides.append(_next_steps(deck, data, trace))
+    for notes in slides:
+        notes.write()
+    props = deck.core_properties
+    props.title, props.author, props.revision = "Assay QBR", "Assay", 1
+    props.created = props.modified = record.finished_at.replace(tzinfo=None)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()

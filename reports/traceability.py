@@ -1,0 +1,192 @@
+"""Traceability: one row per (requirement, test or experiment, run), plus coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from assay.summary import Verdict
+from reports.figures import FAILING, KINDS, ReportData
+
+COLUMNS = [
+    "requirement_id",
+    "requirement_title",
+    "seed_sections",
+    "check_id",
+    "kind",
+    "suite",
+    "run_id",
+    "run_started_at",
+    "result",
+    "control_ids",
+    "risk_ids",
+    "adr_ids",
+    "evidence_paths",
+    "evidence_sha256",
+]
+
+
+class TraceabilityError(Exception):
+    """The traceability rows do not add up to the run's catalog links."""
+
+
+@dataclass(frozen=True)
+class Traceability:
+    """The rows, the per-requirement coverage and the orphan tags (ids not in the catalog)."""
+
+    rows: pd.DataFrame
+    coverage: pd.DataFrame
+    orphans: list[str]
+    links: int
+
+
+def _join(values: object) -> str:
+    return ";".join(sorted({str(v) for v in values})) if isinstance(values, list | set) else ""
+
+
+def _check_frame(data: ReportData) -> pd.DataFrame:
+    records = [
+        {
+            "run_id": run.run_id,
+            "run_started_at": run.record.started_at.isoformat(),
+            "finished_at": summary.finished_at,
+            "suite": suite,
+            "check_id": check.id,
+            "result": str(check.verdict),
+            "requirement_id": check.requirements,
+            "tagged_controls": check.controls,
+            "evidence_path": check.evidence or [f"{suite}/summary.json"],
+        }
+        for run in data.runs
+        for suite, summary in run.summaries.items()
+        for check in summary.checks
+    ]
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        return pd.DataFrame(columns=["requirement_id", "run_id", "check_id", "suite", "result"])
+    return frame.explode("requirement_id").dropna(subset=["requirement_id"])
+
+
+def _requirement_frame(data: ReportData) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            {
+                "requirement_id": r.id,
+                "requirement_title": r.title,
+                "seed_sections": ";".join(r.seed),
+                "catalog_controls": r.controls,
+                "risk_ids": ";".join(r.risks),
+                "adr_ids": ";".join(r.adrs),
+                "untested_reason": r.untested_reason or "",
+            }
+            for r in data.catalog.requirements.values()
+        ]
+    )
+
+
+def build(data: ReportData) -> Traceability:
+    """Join the run's checks to the catalog and to its evidence items (sha256)."""
+    checks = _check_frame(data)
+    requirements = _requirement_frame(data)
+    current = checks[checks["run_id"] == data.run.run_id] if not checks.empty else checks
+    joined = current.merge(requirements, on="requirement_id", how="left", indicator=True)
+    orphans = sorted(set(joined.loc[joined["_merge"] == "left_only", "requirement_id"]))
+    rows = joined[joined["_merge"] == "both"].drop(columns="_merge").copy()
+    items = pd.DataFrame(
+        [(i.path, i.sha256) for i in data.manifest.items], columns=["evidence_path", "sha256"]
+    )
+    if not rows.empty:
+        rows["row"] = range(len(rows))
+        evidence = rows[["row", "evidence_path"]].explode("evidence_path")
+        evidence = evidence.merge(items, on="evidence_path", how="left")
+        grouped = evidence.groupby("row").agg(
+            evidence_paths=("evidence_path", lambda s: ";".join(sorted(set(s.dropna())))),
+            evidence_sha256=("sha256", lambda s: ";".join(sorted(set(s.dropna())))),
+        )
+        rows = rows.drop(columns="evidence_path").merge(grouped, left_on="row", right_index=True)
+        rows["control_ids"] = [
+            _join(set(a) | set(b))
+            for a, b in zip(rows["tagged_controls"], rows["catalog_controls"], strict=True)
+        ]
+        rows["kind"] = rows["suite"].where(rows["suite"].isin(KINDS), "other")
+    rows = rows.reindex(columns=COLUMNS).sort_values(["requirement_id", "kind", "check_id"])
+    rows = rows.reset_index(drop=True)
+    links = len(current)
+    if len(rows) + int((joined["_merge"] == "left_only").sum()) != links:
+        raise TraceabilityError(f"{len(rows)} rows + orphans != {links} requirement links")
+    return Traceability(
+        rows=rows, coverage=coverage(data, checks, requirements), orphans=orphans, links=links
+    )
+
+
+def coverage(data: ReportData, checks: pd.DataFrame, requirements: pd.DataFrame) -> pd.DataFrame:
+    """Per requirement over the run history: covered, failing, stale or no-test."""
+    as_of = data.run.record.finished_at
+    freshness = {c.id: c.freshness_days for c in data.catalog.controls.values()}
+    out = []
+    for req in requirements.itertuples():
+        controls: list[str] = list(req.catalog_controls)  # type: ignore[arg-type]
+        window = min((freshness.get(c, 7) for c in controls), default=7)
+        mine = (
+            checks[checks["requirement_id"] == req.requirement_id] if not checks.empty else checks
+        )
+        status, latest_run, latest_result, passing_run, age = "no-test", "", "", "", None
+        if not mine.empty:
+            per_run = (
+                mine.groupby("run_id")
+                .agg(
+                    started=("run_started_at", "first"),
+                    finished=("finished_at", "max"),
+                    failed=("result", lambda s: bool(set(s) & {str(v) for v in FAILING})),
+                )
+                .sort_values("started")
+            )
+            latest = per_run.iloc[-1]
+            latest_run = str(per_run.index[-1])
+            latest_result = "fail" if latest["failed"] else "pass"
+            passed = per_run[~per_run["failed"]]
+            if not passed.empty:
+                passing_run = str(passed.index[-1])
+                age = (as_of - passed.iloc[-1]["finished"]).total_seconds() / 86400
+            if latest["failed"]:
+                status = "failing"
+            elif age is not None and age > window:
+                status = "stale"
+            else:
+                status = "covered"
+        out.append(
+            {
+                "requirement_id": req.requirement_id,
+                "requirement_title": req.requirement_title,
+                "status": status,
+                "latest_run": latest_run,
+                "latest_result": latest_result,
+                "latest_passing_run": passing_run,
+                "age_days": round(age, 1) if age is not None else None,
+                "freshness_days": window,
+                "untested_reason": req.untested_reason,
+            }
+        )
+    order = {"failing": 0, "no-test": 1, "stale": 2, "covered": 3}
+    frame = pd.DataFrame(out)
+    return frame.sort_values(
+        by=["status", "requirement_id"], key=lambda s: s.map(order) if s.name == "status" else s
+    ).reset_index(drop=True)
+
+
+def totals(trace: Traceability) -> dict[str, int]:
+    """Row count check and coverage counts, for the CLI and the other reports."""
+    counts = trace.coverage["status"].value_counts().to_dict()
+    return {
+        "rows": len(trace.rows),
+        "links": trace.links,
+        "orphan_tags": len(trace.orphans),
+        "requirements": len(trace.coverage),
+        **{k: int(counts.get(k, 0)) for k in ("covered", "failing", "stale", "no-test")},
+    }
+
+
+def is_pass(result: str) -> bool:
+    """Whether a row's result counts as passing."""
+    return result in {Verdict.PASS, Verdict.WARNING}

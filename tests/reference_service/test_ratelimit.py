@@ -1,0 +1,71 @@
+"""Rate limits answer 429 with Retry-After, in-process and on Redis."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.builders import customer, order
+from tests.reference_service.conftest import AppFactory, DisposableRedis
+
+pytestmark = pytest.mark.req("REQ-SEC-004")
+
+
+def _register(client: TestClient) -> str:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    body = {"email": email, "password": "right-password", "full_name": "R"}
+    assert client.post("/auth/register", json=body).status_code == 201
+    return email
+
+
+def _login(client: TestClient, email: str, password: str) -> int:
+    return client.post("/auth/token", json={"email": email, "password": password}).status_code
+
+
+def _assert_throttled(response_status: int, client: TestClient, email: str) -> None:
+    assert response_status == 429
+    response = client.post("/auth/token", json={"email": email, "password": "right-password"})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_repeated_failed_logins_are_throttled(
+    make_client: AppFactory, disposable_redis: DisposableRedis, storage: str
+) -> None:
+    redis_url = disposable_redis.url if storage == "redis" else ""
+    _, client = make_client(rate_limit_login_failures="3/minute", redis_url=redis_url)
+    email, other = _register(client), _register(client)
+    assert [_login(client, email, "wrong-password") for _ in range(3)] == [401, 401, 401]
+    _assert_throttled(_login(client, email, "wrong-password"), client, email)
+    assert _login(client, other, "right-password") == 200  # another email is not affected
+
+
+def test_successful_logins_are_not_counted(make_client: AppFactory) -> None:
+    _, client = make_client(rate_limit_login_failures="2/minute")
+    email = _register(client)
+    assert [_login(client, email, "right-password") for _ in range(5)] == [200] * 5
+
+
+def test_orders_per_user_per_minute(make_client: AppFactory) -> None:
+    _, client = make_client(rate_limit_orders_per_user="2/minute")
+    headers = customer(client)
+    items = [{"product_id": 1, "quantity": 1}]
+    assert [order(client, headers, items).status_code for _ in range(2)] == [201, 201]
+    third = order(client, headers, items)
+    assert third.status_code == 429
+    assert int(third.headers["Retry-After"]) >= 1
+    assert order(client, customer(client), items).status_code == 201
+
+
+def test_per_client_ceiling_spares_health_checks(make_client: AppFactory) -> None:
+    _, client = make_client(rate_limit_per_client="5/minute")
+    assert [client.get("/products/1").status_code for _ in range(5)] == [200] * 5
+    limited = client.get("/products/1")
+    assert limited.status_code == 429
+    assert "Retry-After" in limited.headers
+    assert client.get("/health/ready").status_code == 200
+    assert client.get("/metrics").status_code == 200

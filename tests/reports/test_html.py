@@ -1,0 +1,163 @@
+"""The HTML status page: self-contained, accessible, failing first, rendered in Chromium."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import html, traceability
+from reports.figures import ReportData
+from tests.reports.tools import require_tool
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes and ids of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag]
+
+
+def _render(data: ReportData, cadence: html.Cadence = html.Cadence.WEEKLY) -> str:
+    return html.render(data, traceability.build(data), cadence).decode()
+
+
+def _parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_page_has_landmarks_language_and_a_skip_link(data_b: ReportData) -> None:
+    page = _parse(_render(data_b))
+    assert page.all("html")[0]["lang"] == "en"
+    for landmark in ("header", "nav", "main", "footer"):
+        assert page.all(landmark), landmark
+    assert page.all("a")[0]["href"] == "#main"
+
+
+def test_images_have_alt_text_and_are_inline(data_b: ReportData) -> None:
+    page = _parse(_render(data_b))
+    images = page.all("img")
+    assert len(images) == 3
+    for image in images:
+        assert (image.get("src") or "").startswith("data:image/svg+xml;base64,")
+        assert len(image.get("alt") or "") > 20
+    assert "182 ms" in (images[0]["alt"] or "")  # alt text carries the data
+
+
+def test_page_is_self_contained(data_b: ReportData) -> None:
+    text = _render(data_b)
+    page = _parse(text)
+    external = [
+        a
+        for t, a in page.tags
+        for k in ("src", "href")
+        if (a.get(k) or "").startswith(("http:", "https:", "//"))
+    ]
+    assert external == []
+    assert not page.all("script")
+    assert not page.all("link")
+
+
+def test_tables_have_captions_and_scoped_headers(data_b: ReportData) -> None:
+    text = _render(data_b)
+    page = _parse(text)
+    assert text.count("<caption>") == len(page.all("table"))
+    assert all(th.get("scope") in {"col", "row"} for th in page.all("th"))
+
+
+def test_failing_items_come_first(data_b: ReportData) -> None:
+    text = _render(data_b)
+    assert text.index('id="attention"') < text.index('id="slos"')
+    attention = text[text.index('id="attention"') : text.index('id="slos"')]
+    assert "chaos/restart-database" in attention
+    assert "perf/steady-300rps" in attention
+    slos = text[text.index('id="slos"') : text.index('id="trends"')]
+    assert slos.index("SLO-ERROR-RATE") < slos.index("SLO-LATENCY-P95")
+
+
+def test_evidence_links_resolve_to_manifest_items(data_b: ReportData) -> None:
+    page = _parse(_render(data_b))
+    ids = {a["id"] for _, a in page.tags if a.get("id")}
+    anchors = [a["href"] for a in page.all("a") if (a.get("href") or "").startswith("#ev-")]
+    assert anchors
+    assert all((href or "")[1:] in ids for href in anchors)
+    assert any(a.get("href") == "../evidence/manifest.json" for a in page.all("a"))
+    assert len([i for i in ids if i.startswith("ev-")]) == len(data_b.manifest.items)
+
+
+def test_ids_are_unique(data_b: ReportData) -> None:
+    page = _parse(_render(data_b))
+    ids = [a["id"] for _, a in page.tags if a.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(("name", "pair"), sorted(html.PALETTE.items()))
+def test_palette_meets_wcag_aa_contrast(name: str, pair: tuple[str, str]) -> None:
+    light, dark = sorted((_luminance(pair[0]), _luminance(pair[1])), reverse=True)
+    assert (light + 0.05) / (dark + 0.05) >= 4.5, name
+
+
+def test_monthly_page_shows_delivery_and_chaos(data_c: ReportData) -> None:
+    text = _render(data_c, html.Cadence.MONTHLY)
+    assert "Monthly exec status" in text
+    assert "change failure rate" in text
+    assert "resilience score" in text
+    assert 'id="changes"' not in text
+
+
+def test_same_runs_give_the_same_page(data_b: ReportData) -> None:
+    assert _render(data_b) == _render(data_b)
+
+
+def test_page_renders_in_headless_chromium(data_b: ReportData, tmp_path: Path) -> None:
+    chromium = require_tool("chromium", "chromium-browser", "google-chrome")
+    page = tmp_path / "status.html"
+    page.write_text(_render(data_b))
+    shot = tmp_path / "status.png"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+    ]
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={shot}", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a blank page is a few KB
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", page.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert re.search(r"<main id=\"main\">", dom)
+    assert "Weekly ops status" in dom
