@@ -36,7 +36,7 @@ EXPECTATIONS: list[dict[str, Any]] = [
         " which strings are cursors, so a made-up one is rightly 422 invalid-cursor.",
         "checks": {
             "positive_data_acceptance": {
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]
+                "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]
             }
         },
     },
@@ -47,7 +47,18 @@ EXPECTATIONS: list[dict[str, Any]] = [
         " tests/reference_service/test_orders.py pins.",
         "checks": {
             "positive_data_acceptance": {
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]
+                "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]
+            }
+        },
+    },
+    {
+        "include-operation-id": "admin-set-flag",
+        "reason": "The value's type depends on which flag the path names (a bool, a rate, a"
+        " latency); one generic operation cannot say which, so a wrong-typed value is rightly"
+        " 422 invalid-flag-value.",
+        "checks": {
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]
             }
         },
     },
