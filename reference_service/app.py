@@ -18,6 +18,7 @@ from reference_service.health.routes import router as health_router
 from reference_service.metrics import MetricsMiddleware, metrics_router
 from reference_service.middleware import EdgeMiddleware
 from reference_service.observability import log_unexpected
+from reference_service.openapi import install_openapi
 from reference_service.orders.routes import router as orders_router
 from reference_service.payments.resilience import BREAKER_STATES
 from reference_service.runtime import Runtime, build_runtime
@@ -84,4 +85,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(MetricsMiddleware, metrics=rt.metrics, access_log=rt.settings.access_log)
     app.add_middleware(TracingMiddleware)
     app.add_middleware(EdgeMiddleware, max_body_bytes=rt.settings.max_body_bytes)
+    install_openapi(app)
     return app

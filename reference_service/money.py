@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
+from reference_service.validation import WholeNumber
+
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -14,5 +16,5 @@ class Money(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: Annotated[int, Strict(), Field(ge=0, le=100_000_000_00)]
+    amount: Annotated[int, Strict(), Field(ge=0, le=100_000_000_00), WholeNumber]
     currency: Currency = "USD"

@@ -7,11 +7,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from reference_service.money import Money
-from reference_service.validation import Name, ShortText
+from reference_service.validation import Name, ShortText, WholeNumber
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-Stock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
+Stock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000), WholeNumber]
+
+
+class Price(Money):
+    """A product's price: at least one minor unit, since a gateway cannot charge nothing."""
+
+    amount: Annotated[int, Strict(), Field(ge=1, le=100_000_000_00), WholeNumber]
 
 
 class ProductRead(BaseModel):
@@ -41,7 +47,7 @@ class ProductCreate(BaseModel):
     sku: Sku
     name: Name
     category: Category
-    price: Money
+    price: Price
     stock: Stock = 0
     description: ShortText = ""
 
@@ -53,5 +59,5 @@ class ProductUpdate(BaseModel):
 
     name: Name | None = None
     category: Category | None = None
-    price: Money | None = None
+    price: Price | None = None
     description: ShortText | None = None

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from reference_service.validation import Name, _clean
+from reference_service.validation import Clean, Name
 
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(_clean)]
-Email = Annotated[EmailStr, StringConstraints(max_length=320), AfterValidator(_clean)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128), Clean]
+# email-validator refuses special-use domains (RFC 6761); the contract says so too.
+EMAIL_PATTERN = (
+    r"^(?!.*\.(?:arpa|invalid|local|localhost|onion|test)$)[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+)
+Email = Annotated[
+    EmailStr,
+    StringConstraints(max_length=320),
+    Clean,
+    Field(json_schema_extra={"pattern": EMAIL_PATTERN}),
+]
 
 
 class UserCreate(BaseModel):
@@ -47,10 +56,8 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320), AfterValidator(_clean)]
-    password: Annotated[
-        str, StringConstraints(min_length=1, max_length=128), AfterValidator(_clean)
-    ]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320), Clean]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128), Clean]
 
 
 class Token(BaseModel):

@@ -1,0 +1,103 @@
+"""The contract suite end to end, with a small budget: in-process, and against a served service."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assay.run import Run
+from assay.summary import Verdict
+from assay.target import Credentials, Target, TargetKind, free_port, wait_ready
+from contracts.suite import JUNIT, run_contract, run_schemathesis
+
+pytestmark = [pytest.mark.req("REQ-API-001"), pytest.mark.slow]
+SMALL_BUDGET = {"ASSAY_CONTRACT_MAX_EXAMPLES": "3", "ASSAY_CONTRACT_STATEFUL_EXAMPLES": "15"}
+ADMIN = Credentials("admin@example.com", "admin-password-change-me")
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SMALL_BUDGET.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ASSAY_CONTRACT_TRANSPORT", raising=False)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`python -m reference_service serve --prepare` on a free port; always terminated."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("REDIS_URL", "PAYMENT_GATEWAY_URL", "ASSAY_TARGET_URL"):
+        env.pop(name, None)
+    log = (tmp_path / "service.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reference_service", "serve", "--prepare", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base_url, timeout_s=60.0, process=process)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def failures(junit: Path) -> list[str]:
+    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest output
+    return [
+        f"{case.get('name')}: {(node.text or '')[-2000:]}"
+        for case in root.iter("testcase")
+        for node in (case.find("failure"), case.find("error"))
+        if node is not None
+    ]
+
+
+@pytest.mark.usefixtures("small_budget")
+def test_in_process_run_of_a_managed_target_finds_nothing(tmp_path: Path) -> None:
+    target = Target("http://unused.invalid", TargetKind.MANAGED, admin=ADMIN)
+    code, _ = run_schemathesis(tmp_path, target, dict(os.environ))
+    assert failures(tmp_path / JUNIT) == []
+    assert code == 0
+    assert (tmp_path / "schemathesis.har").stat().st_size > 0
+    assert failures(tmp_path / "schemathesis-junit.xml") == []
+    report = ET.parse(tmp_path / "schemathesis-junit.xml").getroot()  # noqa: S314 - ours
+    assert "POST /orders" in {case.get("name") for case in report.iter("testcase")}
+
+
+@pytest.mark.usefixtures("small_budget")
+def test_suite_runs_unchanged_against_a_separately_started_service(
+    tmp_path: Path, served: str
+) -> None:
+    run = Run.create(tmp_path / "runs")
+    summary = run_contract(run, Target(served, TargetKind.REMOTE, admin=ADMIN))
+    out = run.directory / "contract"
+    assert failures(out / JUNIT) == []
+    assert summary.verdict is Verdict.PASS, [c.message for c in summary.checks if c.message]
+    assert summary.metrics["transport"] == "http"
+    assert summary.metrics["seed"] == 20261126
+    assert {"contract/drift", "contract/breaking-changes"} <= {c.id for c in summary.checks}
+    written = (
+        json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
+    )
+    assert written is None  # the CLI writes summary.json via Run.record_suite
+    for name in ("gate.md", "gate.json", "junit.xml", "schemathesis.har", "openapi.json"):
+        assert f"contract/{name}" in summary.artifacts
