@@ -150,6 +150,7 @@ class SingleLifespan:
 
 def reference_app(config: RunConfig, workdir: Path | None = None) -> ASGIApp:
     """A migrated, seeded reference service on a fresh SQLite file, for in-process runs."""
+    from assay.target import HARNESS_CEILING
     from reference_service.__main__ import migrate, seed
     from reference_service.app import create_app
     from reference_service.settings import Settings
@@ -159,6 +160,10 @@ def reference_app(config: RunConfig, workdir: Path | None = None) -> ASGIApp:
         "database_url": f"sqlite+aiosqlite:///{folder / 'reference.db'}",
         "admin_email": config.admin_email,
         "admin_password": config.admin_password,
+        # One in-process client drives every request: the harness's own ceiling, as for any
+        # managed target (assay.target), so its fuzzing is not throttled into 429s.
+        "rate_limit_per_client": HARNESS_CEILING,
+        "rate_limit_orders_per_user": HARNESS_CEILING,
     }
     if config.jwt_secret:
         options["jwt_secret"] = config.jwt_secret
