@@ -4,7 +4,7 @@ Test data is made through the API first; Locust then runs the configured shape, 
 writes `summary.json` and sets the exit code; this adapter adds the CSVs, the HTML report and
 a latency/throughput chart to the run. `ASSAY_PERF_SHAPE` picks the shape, `ASSAY_PERF_WORKERS`
 the number of worker processes (0: a single local process); `assay run perf --shape --workers`
-set them.
+set them. `ASSAY_PERF_DATA` names a data file made earlier (perf.data) instead of making one.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from assay.summary import Summary
 from assay.target import Target, TargetKind, free_port
 from perf.chart import render
 from perf.config import PERF_DIR, SHAPE_ENV, PerfConfigError, load_config, shape_name
-from perf.data import DATA_ENV, DataError, prepare
-from perf.hooks import OUT_ENV, SUMMARY
+from perf.data import DATA_ENV, DataError, TestData, prepare
+from perf.hooks import OUT_ENV, SUMMARY, WORKERS_ENV
 
 NAME = "perf"
-WORKERS_ENV = "ASSAY_PERF_WORKERS"
 LOCUSTFILE = PERF_DIR / "locustfile.py"
 PREFIX = "locust"
 # Locust's CSV names -> the run layout's names.
@@ -196,12 +195,17 @@ def run_perf(run: Run, target: Target) -> Summary:
     started = time.monotonic()
     admin = target.admin
     with tempfile.TemporaryDirectory(prefix="assay-perf-") as tmp:
+        given = os.environ.get(DATA_ENV)
         try:
-            data = prepare(
-                target.base_url,
-                config.data,
-                admin.email if admin else None,
-                admin.password if admin else None,
+            data = (
+                TestData.load(Path(given))
+                if given
+                else prepare(
+                    target.base_url,
+                    config.data,
+                    admin.email if admin else None,
+                    admin.password if admin else None,
+                )
             )
         except DataError as exc:
             raise SuiteError(f"test data could not be made through the API: {exc}") from exc
@@ -209,7 +213,8 @@ def run_perf(run: Run, target: Target) -> Summary:
             **os.environ,
             **target.env(),
             SHAPE_ENV: shape,
-            DATA_ENV: str(data.dump(Path(tmp) / "data.json")),  # tokens: never in the run
+            WORKERS_ENV: str(count),
+            DATA_ENV: given or str(data.dump(Path(tmp) / "data.json")),  # tokens: not in the run
             OUT_ENV: str(out),
             "PYTHONUNBUFFERED": "1",
         }

@@ -22,10 +22,12 @@ from perf import summary
 from perf.config import load_config
 from perf.data import DATA_ENV, TestData, from_environment
 from perf.gate import evaluate
-from perf.journeys import Plan, Shopper, requests_per_iteration
+from perf.journeys import Plan, Shopper
+from perf.plan import requests_per_iteration
 from perf.shapes import ThroughputShape
 from perf.stats import SERVER_ERRORS, groups, is_worker
 
+WORKERS_ENV = "ASSAY_PERF_WORKERS"  # how many worker processes share the users
 OUT_ENV = "ASSAY_PERF_OUT"  # folder for summary.json (default: the working directory)
 SUMMARY = "summary.json"
 log = logging.getLogger("perf.gate")
@@ -48,6 +50,7 @@ def on_init(environment: Environment, **_: Any) -> None:
     if not environment.host:
         raise ValueError("no --host: the perf suite needs the target's base URL")
     plan = Plan.build(config, from_environment(environment.host, config.data))
+    plan.processes = max(1, int(os.environ.get(WORKERS_ENV) or 1))
     Shopper.plan = plan
     ThroughputShape.mean_requests = plan.requests_per_iteration()
 
@@ -61,8 +64,9 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     metrics: dict[str, Any] = {}
     if isinstance(shape, ThroughputShape):
         metrics = shape.report()
-        if shape.search is not None and shape.search.held is not None:
-            judged = shape.search.held  # a step search is judged up to its knee
+        held = shape.held()
+        if held is not None:
+            judged = held  # a step search is judged up to its knee
     catalog = load_catalog()
     gate = evaluate(judged, catalog)
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)

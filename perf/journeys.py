@@ -21,6 +21,7 @@ from locust.exception import StopUser
 from perf.config import PerfConfig
 from perf.data import Account, TestData
 from perf.pacing import PoissonPacer
+from perf.plan import REQUESTS_PER_JOURNEY
 
 TOKEN_REFRESH_S = 300.0  # log in again this long before a token could expire
 
@@ -37,11 +38,11 @@ class Journey:
 JOURNEYS: dict[str, Journey] = {}
 
 
-def journey(name: str, requests: float) -> Callable[[Callable[[Shopper], None]], Journey]:
-    """Register a journey function under `name`."""
+def journey(name: str) -> Callable[[Callable[[Shopper], None]], Journey]:
+    """Register a journey function under `name` (its request count is in perf.plan)."""
 
     def register(run: Callable[[Shopper], None]) -> Journey:
-        JOURNEYS[name] = Journey(name, run, requests)
+        JOURNEYS[name] = Journey(name, run, REQUESTS_PER_JOURNEY[name])
         return JOURNEYS[name]
 
     return register
@@ -56,6 +57,7 @@ class Plan:
     weights: list[float]
     user_rate: float
     retry_share: float
+    processes: int = 1  # Locust processes running users; user numbers interleave across them
 
     @classmethod
     def build(cls, config: PerfConfig, data: TestData) -> Plan:
@@ -74,15 +76,6 @@ class Plan:
         return sum(w * JOURNEYS[n].requests for n, w in pairs) / sum(self.weights)
 
 
-def requests_per_iteration(config: PerfConfig, admin_known: bool = True) -> float:
-    """Mean requests per iteration for a configuration (the shape's pacing needs it)."""
-    weights = config.weights(set(JOURNEYS))
-    if not admin_known:
-        weights.pop("admin", None)
-    total = sum(weights.values())
-    return sum(w * JOURNEYS[n].requests for n, w in weights.items()) / total
-
-
 class Shopper(FastHttpUser):
     """One simulated customer; journeys start as a Poisson process of `user_rate` per second."""
 
@@ -97,7 +90,9 @@ class Shopper(FastHttpUser):
         if self.plan is None:
             raise StopUser("no test data: the locustfile's init listener did not run")
         accounts = self.plan.data.accounts
-        number = next(self._numbers)
+        # Numbers unique across worker processes: users sharing an account get distinct slots.
+        worker = getattr(self.environment.runner, "worker_index", 0)
+        number = next(self._numbers) * self.plan.processes + worker
         self.account: Account = accounts[number % len(accounts)]
         # Users sharing an account edit different cart lines, so carts never race each other.
         stocked = self.plan.data.order_product_ids
@@ -175,7 +170,7 @@ class Shopper(FastHttpUser):
         return order
 
 
-@journey("browse", requests=2)
+@journey("browse")
 def browse(user: Shopper) -> None:
     """Anonymous browsing: a first page, then the next one."""
     first = user.client.get("/products?limit=20", name="browse /products")
@@ -184,7 +179,7 @@ def browse(user: Shopper) -> None:
         user.client.get(f"/products?limit=20&cursor={cursor}", name="browse /products")
 
 
-@journey("search", requests=1)
+@journey("search")
 def search(user: Shopper) -> None:
     """Search by a word of a product name, or filter by category."""
     assert user.plan is not None
@@ -196,13 +191,13 @@ def search(user: Shopper) -> None:
     user.client.get(path, name="search /products")
 
 
-@journey("product", requests=1)
+@journey("product")
 def product(user: Shopper) -> None:
     """Product detail."""
     user.client.get(f"/products/{user.product_id()}", name="product /products/{id}")
 
 
-@journey("cart", requests=3)
+@journey("cart")
 def cart(user: Shopper) -> None:
     """Put an item in the cart, look at the cart, take the item out again."""
     product_id = user.cart_product
@@ -214,13 +209,13 @@ def cart(user: Shopper) -> None:
     user.client.delete(path, headers=headers, name=name)
 
 
-@journey("checkout", requests=1.05)
+@journey("checkout")
 def checkout(user: Shopper) -> None:
     """Checkout with a fresh Idempotency-Key (a small share retried with the same key)."""
     user.order("checkout")
 
 
-@journey("history", requests=2)
+@journey("history")
 def history(user: Shopper) -> None:
     """Order history, then the newest order."""
     headers = user.auth()
@@ -230,7 +225,7 @@ def history(user: Shopper) -> None:
         user.client.get(f"/orders/{items[0]['id']}", headers=headers, name="history /orders/{id}")
 
 
-@journey("cancel", requests=2)
+@journey("cancel")
 def cancel(user: Shopper) -> None:
     """Order something, then cancel it (refund and restock)."""
     order = user.order("cancel")
@@ -240,13 +235,13 @@ def cancel(user: Shopper) -> None:
         )
 
 
-@journey("login", requests=1)
+@journey("login")
 def login(user: Shopper) -> None:
     """Log in again (argon2 verification: the costliest request a shopper makes)."""
     user.login(user.account)
 
 
-@journey("admin", requests=1)
+@journey("admin")
 def admin(user: Shopper) -> None:
     """An admin glancing at the feature flags."""
     assert user.plan is not None

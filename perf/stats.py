@@ -7,7 +7,6 @@ shipped to the master in the workers' regular reports (`report_to_master` / `wor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from locust.env import Environment
@@ -67,33 +66,6 @@ def groups(stats: RequestStats, server_errors: ServerErrors) -> list[GroupStats]
         )
         for entry in stats.entries.values()
     ]
-
-
-def window(later: Iterable[GroupStats], earlier: Iterable[GroupStats]) -> list[GroupStats]:
-    """What happened between two snapshots (counts and histograms subtracted)."""
-    before = {(g.name, g.method): g for g in earlier}
-    result = []
-    for group in later:
-        old = before.get((group.name, group.method))
-        if old is None:
-            result.append(group)
-            continue
-        histogram = {
-            bucket: count - old.response_times.get(bucket, 0)
-            for bucket, count in group.response_times.items()
-            if count - old.response_times.get(bucket, 0) > 0
-        }
-        result.append(
-            GroupStats(
-                method=group.method,
-                name=group.name,
-                requests=group.requests - old.requests,
-                failures=group.failures - old.failures,
-                response_times=histogram,
-                server_errors=group.server_errors - old.server_errors,
-            )
-        )
-    return result
 
 
 def is_worker(environment: Environment) -> bool:
