@@ -23,9 +23,17 @@ from assay.suites import Suite, SuiteError
 from assay.summary import Summary
 from assay.target import Target, TargetKind, free_port
 from perf.chart import render
-from perf.config import PERF_DIR, SHAPE_ENV, PerfConfigError, load_config, shape_name
+from perf.config import (
+    OUT_ENV,
+    PERF_DIR,
+    SHAPE_ENV,
+    SUMMARY,
+    WORKERS_ENV,
+    PerfConfigError,
+    load_config,
+    shape_name,
+)
 from perf.data import DATA_ENV, DataError, TestData, prepare
-from perf.hooks import OUT_ENV, SUMMARY, WORKERS_ENV
 
 NAME = "perf"
 LOCUSTFILE = PERF_DIR / "locustfile.py"

@@ -18,6 +18,9 @@ PERF_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG = PERF_DIR / "profiles.yaml"
 CONFIG_ENV = "ASSAY_PERF_CONFIG"
 SHAPE_ENV = "ASSAY_PERF_SHAPE"
+WORKERS_ENV = "ASSAY_PERF_WORKERS"  # Locust worker processes sharing the users (0: one process)
+OUT_ENV = "ASSAY_PERF_OUT"  # folder the gate writes summary.json into (default: working dir)
+SUMMARY = "summary.json"
 DEFAULT_SHAPE = "smoke"
 
 

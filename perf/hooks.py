@@ -19,7 +19,7 @@ from locust.runners import MasterRunner
 
 from assay.catalog import load_catalog
 from perf import summary
-from perf.config import load_config
+from perf.config import OUT_ENV, WORKERS_ENV, load_config
 from perf.data import DATA_ENV, TestData, from_environment
 from perf.gate import evaluate
 from perf.journeys import Plan, Shopper
@@ -27,9 +27,6 @@ from perf.plan import requests_per_iteration
 from perf.shapes import ThroughputShape
 from perf.stats import SERVER_ERRORS, groups, is_worker
 
-WORKERS_ENV = "ASSAY_PERF_WORKERS"  # how many worker processes share the users
-OUT_ENV = "ASSAY_PERF_OUT"  # folder for summary.json (default: the working directory)
-SUMMARY = "summary.json"
 log = logging.getLogger("perf.gate")
 
 
@@ -81,7 +78,7 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     )
     out = Path(os.environ.get(OUT_ENV) or ".")
     out.mkdir(parents=True, exist_ok=True)
-    result.write(out)
+    result.write(out)  # summary.json
     log.info("SLO gate: %s (score %s)", gate.verdict.upper(), gate.score)
     for reason in gate.reasons:
         log.warning("SLO gate: %s", reason)
