@@ -20,7 +20,8 @@ LATENCY = "SLO-LATENCY-P95"
 ERRORS = "SLO-ERROR-RATE"
 SERVER_ERRORS = "SLO-API-ERROR-RATE"
 CHECKOUT = "SLO-CHECKOUT-SUCCESS"
-GATED_SLOS = (LATENCY, ERRORS, SERVER_ERRORS, CHECKOUT)
+CACHE_HIT = "SLO-CACHE-HIT"
+GATED_SLOS = (LATENCY, ERRORS, SERVER_ERRORS, CHECKOUT, CACHE_HIT)
 # Keptn's default total-score levels: scoring policy, not SLO thresholds.
 PASS_SCORE = 90.0
 WARNING_SCORE = 75.0
@@ -190,8 +191,17 @@ def _reason(slo: Slo, result: SloResult) -> str:
     )
 
 
-def evaluate(groups: Iterable[GroupStats], catalog: Catalog) -> GateResult:
-    """Judge the statistics against the catalog's SLOs; verdict, score and readable reasons."""
+def _cache_hit(slo: Slo, ratio: float | None) -> list[SloResult]:
+    return [_result(slo, ratio, "catalog cache", judge(slo, ratio))]
+
+
+def evaluate(
+    groups: Iterable[GroupStats], catalog: Catalog, cache_hit_ratio: float | None = None
+) -> GateResult:
+    """Judge the statistics against the catalog's SLOs; verdict, score and readable reasons.
+
+    `cache_hit_ratio` (percent, from the target's own metrics) is judged when known.
+    """
     stats = [g for g in groups if g.requests > 0]
     overall = pool(stats)
     if overall.requests == 0:
@@ -202,6 +212,7 @@ def evaluate(groups: Iterable[GroupStats], catalog: Catalog) -> GateResult:
         ERRORS: lambda slo: _error_rate(slo, scopes),
         SERVER_ERRORS: lambda slo: _server_errors(slo, scopes),
         CHECKOUT: lambda slo: _checkout(slo, stats),
+        CACHE_HIT: lambda slo: _cache_hit(slo, cache_hit_ratio),
     }
     results: list[SloResult] = []
     reasons: list[str] = []

@@ -23,11 +23,13 @@ from perf.config import OUT_ENV, WORKERS_ENV, load_config
 from perf.data import DATA_ENV, TestData, from_environment
 from perf.gate import evaluate
 from perf.journeys import Plan, Shopper
+from perf.metrics import catalog_cache_counts, hit_ratio
 from perf.plan import requests_per_iteration
 from perf.shapes import ThroughputShape
 from perf.stats import SERVER_ERRORS, groups, is_worker
 
 log = logging.getLogger("perf.gate")
+_cache_before: dict[str, tuple[float, float] | None] = {}
 
 
 def on_init(environment: Environment, **_: Any) -> None:
@@ -52,6 +54,12 @@ def on_init(environment: Environment, **_: Any) -> None:
     ThroughputShape.mean_requests = plan.requests_per_iteration()
 
 
+def on_test_start(environment: Environment, **_: Any) -> None:
+    """Read the target's catalog cache counters before the load (master or local process)."""
+    if not is_worker(environment) and environment.host:
+        _cache_before[environment.host] = catalog_cache_counts(environment.host)
+
+
 def on_quitting(environment: Environment, **_: Any) -> None:
     """Judge the run against the catalog's SLOs; write summary.json; set the exit code."""
     if is_worker(environment) or environment.runner is None:
@@ -65,7 +73,9 @@ def on_quitting(environment: Environment, **_: Any) -> None:
         if held is not None:
             judged = held  # a step search is judged up to its knee
     catalog = load_catalog()
-    gate = evaluate(judged, catalog)
+    host = environment.host or ""
+    ratio = hit_ratio(_cache_before.get(host), catalog_cache_counts(host) if host else None)
+    gate = evaluate(judged, catalog, cache_hit_ratio=ratio)
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)
     metrics["achieved_rps"] = round(gate.requests / elapsed, 1)
     result = summary.build(
@@ -88,4 +98,5 @@ def on_quitting(environment: Environment, **_: Any) -> None:
 def install(events: Events) -> None:
     """Register the listeners (the locustfile calls this once)."""
     events.init.add_listener(on_init)
+    events.test_start.add_listener(on_test_start)
     events.quitting.add_listener(on_quitting)

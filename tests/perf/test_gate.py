@@ -7,6 +7,7 @@ import pytest
 from assay.catalog import Catalog, load_catalog
 from assay.summary import Verdict
 from perf.gate import (
+    CACHE_HIT,
     CHECKOUT,
     ERRORS,
     LATENCY,
@@ -17,6 +18,7 @@ from perf.gate import (
     percentile,
     pool,
 )
+from perf.metrics import CACHE_SAMPLE, hit_ratio
 
 pytestmark = pytest.mark.req("REQ-PERF-001")
 
@@ -171,3 +173,23 @@ def test_no_requests_cannot_be_judged(catalog: Catalog) -> None:
     assert result.verdict is Verdict.ERROR
     assert result.exit_code == 2
     assert result.reasons == ["no requests were made: nothing to judge"]
+
+
+def test_cache_hit_ratio_from_the_targets_counters_is_judged_but_not_key(catalog: Catalog) -> None:
+    exposition = (
+        'cache_requests_total{cache="catalog",result="hit"} 70.0\n'
+        'cache_requests_total{cache="catalog",result="miss"} 30.0\n'
+        'http_requests_total{method="GET",route="/products/{product_id}",status="200"} 5.0\n'
+    )
+    before = (0.0, 0.0)
+    after = tuple(float(m["value"]) for m in CACHE_SAMPLE.finditer(exposition))
+    ratio = hit_ratio(before, after)  # type: ignore[arg-type]
+    assert ratio == 70.0
+    assert hit_ratio(before, before) is None  # no lookups: nothing to judge
+    result = evaluate(healthy(), catalog, cache_hit_ratio=ratio)
+    cache = by_scope(result.slos, CACHE_HIT)["catalog cache"]
+    assert cache.verdict is Verdict.FAIL
+    assert not catalog.slo(CACHE_HIT).key
+    assert result.verdict is not Verdict.FAIL  # a non-key miss only lowers the score
+    assert result.score is not None
+    assert result.score < 100.0
