@@ -22,7 +22,6 @@ from assay.run import Run
 from assay.suites import Suite, SuiteError
 from assay.summary import Summary
 from assay.target import Target, TargetKind, free_port
-from perf.chart import render
 from perf.config import (
     OUT_ENV,
     PERF_DIR,
@@ -176,6 +175,8 @@ def run_locust(
 
 def collect(out: Path, run_dir: Path, summary: Summary, shape: str) -> Summary:
     """Rename Locust's files to the run layout, draw the chart, list the artifacts."""
+    from perf.chart import render  # matplotlib: loaded only when a run has finished
+
     for source, target in RENAMES.items():
         if (out / source).exists():
             (out / source).replace(out / target)
