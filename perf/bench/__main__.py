@@ -49,8 +49,15 @@ CHECKOUT_LUA = """
 local tokens = {%(tokens)s}
 local products = {%(products)s}
 local counter = 0
-local prefix = tostring(math.random(1, 1000000000))
+local made = 0
+-- Every wrk thread has its own Lua state: number the threads, and stamp each wrk run, so
+-- Idempotency-Keys never repeat across threads or connection levels (a repeat is a replay).
+setup = function(thread)
+  made = made + 1
+  thread:set("tid", made)
+end
 request = function()
+  local prefix = os.time() .. "-" .. tid
   counter = counter + 1
   local headers = {
     ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
