@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -217,9 +218,28 @@ def run_command(
         bool,
         typer.Option(help="Build the evidence pack and reports from the run afterwards."),
     ] = True,
+    shape: Annotated[
+        str | None,
+        typer.Option(
+            "--shape",
+            help="perf: load shape (smoke, sustained, spike, soak, step); sets ASSAY_PERF_SHAPE.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="perf: Locust worker processes beside a master; sets ASSAY_PERF_WORKERS.",
+        ),
+    ] = None,
 ) -> None:
     """Run suites against one target, record them in a run directory, then build its artefacts."""
     chosen = _resolve(suites or [])
+    # Suite options reach suites as environment variables (suites run with this environment).
+    for name, value in (("ASSAY_PERF_SHAPE", shape), ("ASSAY_PERF_WORKERS", workers)):
+        if value is not None:
+            os.environ[name] = str(value)
     try:
         run = Run.open(run_id, runs or runs_dir())
     except RunError as exc:
@@ -232,7 +252,10 @@ def run_command(
     try:
         where = target_url or "a local reference service"
         with console.status(f"Preparing target {where} …"):
-            target_context = open_target(target_url, log_dir=run.directory / "target")
+            service_env = {k: v for suite in chosen for k, v in suite.managed_env.items()}
+            target_context = open_target(
+                target_url, log_dir=run.directory / "target", service_env=service_env
+            )
             target = target_context.__enter__()
         try:
             run.record_target(target)

@@ -12,8 +12,8 @@ imports a suite by name, and no suite imports another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 from assay.run import Run
@@ -41,6 +41,9 @@ class Suite:
     run: SuiteFunction
     description: str = ""
     order: int = 100  # `assay run` with no names runs suites in this order
+    # Settings a target that Assay starts itself needs for this suite (e.g. rate limits a load
+    # test from one loopback address would trip); a deployed target is configured by its owner.
+    managed_env: Mapping[str, str] = field(default_factory=dict)
 
 
 _registered: dict[str, Suite] = {}

@@ -213,8 +213,12 @@ def managed_target(
     log_dir: Path | None = None,
     ready_timeout_s: float = READY_TIMEOUT_S,
     workers: int = 1,
+    service_env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
-    """Start the reference service on a free loopback port with a fresh SQLite file; stop it."""
+    """Start the reference service on a free loopback port with a fresh SQLite file; stop it.
+
+    `service_env` adds service settings (e.g. rate limits) on top of the defaults.
+    """
     admin = Credentials(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
     jwt = JwtSettings(secret=secrets.token_urlsafe(32))
     with tempfile.TemporaryDirectory(prefix="assay-target-") as tmp:
@@ -231,6 +235,7 @@ def managed_target(
             "JWT_ISSUER": jwt.issuer,
             "JWT_AUDIENCE": jwt.audience,
             "PYTHONUNBUFFERED": "1",
+            **(service_env or {}),
         }
         # The managed target must never inherit a remote target's or another database's settings.
         for name in ("ASSAY_TARGET_URL", "REDIS_URL", "PAYMENT_GATEWAY_URL"):
@@ -276,12 +281,14 @@ def open_target(
     url: str | None = None,
     environ: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
+    service_env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
-    """The run's Target: `url` or `ASSAY_TARGET_URL` (must be ready), else a managed one."""
+    """The run's Target: `url` or `ASSAY_TARGET_URL` (must be ready), else a managed one
+    (started with `service_env` on top of its defaults)."""
     env = os.environ if environ is None else environ
     remote = target_from_env(env, url)
     if remote is None:
-        with managed_target(log_dir=log_dir) as managed:
+        with managed_target(log_dir=log_dir, service_env=service_env) as managed:
             yield managed
         return
     wait_ready(remote.base_url, timeout_s=float(env.get("ASSAY_READY_TIMEOUT_S", "30")))

@@ -1,0 +1,195 @@
+"""The SLO gate alone: statistics in, verdicts, weights and reasons out (no Locust, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.catalog import Catalog, load_catalog
+from assay.summary import Verdict
+from perf.gate import (
+    CACHE_HIT,
+    CHECKOUT,
+    ERRORS,
+    LATENCY,
+    MIN_LATENCY_SAMPLES,
+    SERVER_ERRORS,
+    GroupStats,
+    evaluate,
+    percentile,
+    pool,
+)
+from perf.metrics import CACHE_SAMPLE, hit_ratio
+
+pytestmark = pytest.mark.req("REQ-PERF-001")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The real catalog: thresholds come from nowhere else."""
+    return load_catalog()
+
+
+def group(
+    name: str,
+    latency_ms: int = 20,
+    requests: int = 100,
+    failures: int = 0,
+    method: str = "GET",
+    server_errors: int = 0,
+    slow: int = 0,
+    slow_ms: int = 0,
+) -> GroupStats:
+    """A group whose requests took `latency_ms`, except `slow` of them that took `slow_ms`."""
+    histogram = {latency_ms: requests - slow}
+    if slow:
+        histogram[slow_ms] = slow
+    return GroupStats(method, name, requests, failures, histogram, server_errors)
+
+
+def healthy() -> list[GroupStats]:
+    """A run comfortably inside every SLO."""
+    return [
+        group("browse /products", 10, 500),
+        group("product /products/{id}", 8, 300),
+        group("checkout /orders", 40, 200, method="POST"),
+    ]
+
+
+def by_scope(result_slos: list, slo_id: str) -> dict:
+    return {r.scope: r for r in result_slos if r.id == slo_id}
+
+
+def test_percentile_is_nearest_rank_on_the_histogram() -> None:
+    histogram = {10: 90, 200: 9, 900: 1}
+    assert percentile(histogram, 0.90) == 10
+    assert percentile(histogram, 0.95) == 200
+    assert percentile(histogram, 0.999) == 900
+    assert percentile({}, 0.95) is None
+
+
+def test_pool_merges_histograms_bucket_by_bucket() -> None:
+    pooled = pool([group("a /x", 10, 10, failures=1), group("b /y", 10, 5, server_errors=2)])
+    assert (pooled.requests, pooled.failures, pooled.server_errors) == (15, 1, 2)
+    assert pooled.response_times == {10: 15}
+
+
+def test_a_healthy_run_passes_with_full_score(catalog: Catalog) -> None:
+    result = evaluate(healthy(), catalog)
+    assert result.verdict is Verdict.PASS
+    assert result.score == 100.0
+    assert result.reasons == []
+    assert result.exit_code == 0
+    assert result.requests == 1000
+
+
+def test_thresholds_and_scopes_come_from_the_catalog(catalog: Catalog) -> None:
+    result = evaluate(healthy(), catalog)
+    latency = by_scope(result.slos, LATENCY)
+    assert latency[None].objective == catalog.slo(LATENCY).objective
+    assert {"journey:checkout", "POST checkout /orders", "GET browse /products"} <= set(latency)
+    assert by_scope(result.slos, CHECKOUT)["checkout"].observed == 100.0
+
+
+def test_one_slow_endpoint_group_fails_the_key_latency_slo(catalog: Catalog) -> None:
+    stats = [
+        *healthy()[:2],
+        group("checkout /orders", 40, 200, method="POST", slow=20, slow_ms=600),
+    ]
+    result = evaluate(stats, catalog)
+    assert result.verdict is Verdict.FAIL
+    assert result.exit_code == 1
+    assert by_scope(result.slos, LATENCY)["POST checkout /orders"].verdict is Verdict.FAIL
+    assert by_scope(result.slos, LATENCY)[None].verdict is Verdict.PASS  # hidden in the total
+    assert result.reasons[0] == (
+        "SLO-LATENCY-P95 (key SLO) FAIL for POST checkout /orders: "
+        "request latency p95 600 ms, objective < 300 ms"
+    )
+
+
+def test_latency_between_warning_and_objective_warns(catalog: Catalog) -> None:
+    slo = catalog.slo(LATENCY)
+    assert slo.warning is not None
+    between = int((slo.warning + slo.objective) / 2)
+    result = evaluate([group("browse /products", between, 200)], catalog)
+    assert result.verdict is Verdict.WARNING
+    assert result.exit_code == 0
+    total = sum(catalog.slo(i).weight for i in (LATENCY, ERRORS, SERVER_ERRORS))
+    assert result.score == pytest.approx(round(100 * (total - slo.weight / 2) / total, 1))
+    assert any(
+        "WARNING" in reason and "warning level < 250 ms" in reason for reason in result.reasons
+    )
+
+
+def test_a_missed_non_key_slo_lowers_the_score_without_failing_outright(catalog: Catalog) -> None:
+    assert not catalog.slo(SERVER_ERRORS).key
+    # 0.7 % server errors: within the key 1 % error objective, past the 0.5 % API objective.
+    stats = [group("browse /products", 10, 1000, failures=7, server_errors=7)]
+    result = evaluate(stats, catalog)
+    assert by_scope(result.slos, SERVER_ERRORS)[None].verdict is Verdict.FAIL
+    assert by_scope(result.slos, ERRORS)[None].verdict is Verdict.PASS
+    weights = {i: catalog.slo(i).weight for i in (LATENCY, ERRORS, SERVER_ERRORS)}
+    expected = 100 * (weights[LATENCY] + weights[ERRORS]) / sum(weights.values())
+    assert result.score == pytest.approx(round(expected, 1))
+    assert result.verdict is (Verdict.WARNING if expected >= 75 else Verdict.FAIL)
+
+
+def test_errors_in_one_group_fail_the_key_error_slo(catalog: Catalog) -> None:
+    stats = [*healthy(), group("cart /cart", 10, 50, failures=5)]
+    result = evaluate(stats, catalog)
+    assert result.verdict is Verdict.FAIL
+    assert by_scope(result.slos, ERRORS)["GET cart /cart"].observed == 10.0
+    assert "SLO-ERROR-RATE (key SLO) FAIL for GET cart /cart" in result.reasons[0]
+
+
+def test_failed_checkouts_fail_the_checkout_success_slo(catalog: Catalog) -> None:
+    # 1 of 150 checkouts failed (99.33 %): below 99.5 %, and the error rate stays under 1 %.
+    stats = [*healthy()[:2], group("checkout /orders", 40, 150, failures=1, method="POST")]
+    result = evaluate(stats, catalog)
+    checkout = by_scope(result.slos, CHECKOUT)["checkout"]
+    assert checkout.observed == pytest.approx(99.333, abs=0.001)
+    assert checkout.verdict is Verdict.FAIL
+    assert result.verdict is Verdict.FAIL
+
+
+def test_sparse_groups_report_latency_without_being_judged_by_it(catalog: Catalog) -> None:
+    sparse = group("admin /admin/flags", 900, MIN_LATENCY_SAMPLES - 1)
+    result = evaluate([*healthy(), sparse], catalog)
+    admin = by_scope(result.slos, LATENCY)["GET admin /admin/flags"]
+    assert admin.observed == 900
+    assert admin.verdict is Verdict.SKIPPED
+    assert result.verdict is Verdict.PASS
+
+
+def test_no_checkouts_skips_the_checkout_slo_and_leaves_it_out_of_the_score(
+    catalog: Catalog,
+) -> None:
+    result = evaluate([group("browse /products", 10, 100)], catalog)
+    assert by_scope(result.slos, CHECKOUT)["checkout"].verdict is Verdict.SKIPPED
+    assert result.score == 100.0
+
+
+def test_no_requests_cannot_be_judged(catalog: Catalog) -> None:
+    result = evaluate([group("browse /products", 10, 0)], catalog)
+    assert result.verdict is Verdict.ERROR
+    assert result.exit_code == 2
+    assert result.reasons == ["no requests were made: nothing to judge"]
+
+
+def test_cache_hit_ratio_from_the_targets_counters_is_judged_but_not_key(catalog: Catalog) -> None:
+    exposition = (
+        'cache_requests_total{cache="catalog",result="hit"} 70.0\n'
+        'cache_requests_total{cache="catalog",result="miss"} 30.0\n'
+        'http_requests_total{method="GET",route="/products/{product_id}",status="200"} 5.0\n'
+    )
+    before = (0.0, 0.0)
+    after = tuple(float(m["value"]) for m in CACHE_SAMPLE.finditer(exposition))
+    ratio = hit_ratio(before, after)  # type: ignore[arg-type]
+    assert ratio == 70.0
+    assert hit_ratio(before, before) is None  # no lookups: nothing to judge
+    result = evaluate(healthy(), catalog, cache_hit_ratio=ratio)
+    cache = by_scope(result.slos, CACHE_HIT)["catalog cache"]
+    assert cache.verdict is Verdict.FAIL
+    assert not catalog.slo(CACHE_HIT).key
+    assert result.verdict is not Verdict.FAIL  # a non-key miss only lowers the score
+    assert result.score is not None
+    assert result.score < 100.0
