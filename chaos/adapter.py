@@ -25,6 +25,7 @@ from assay.run import Run
 from assay.suites import Suite, SuiteError
 from assay.summary import Check, Counts, Summary, Verdict, counts_verdict, utcnow
 from assay.target import Target, TargetKind
+from chaos import traffic
 from chaos.journal import ExperimentResult, read_journal, suite_score
 from infra.local.stack import StackError, provisioned_stack
 
@@ -146,6 +147,13 @@ def summarize(
     )
 
 
+def warm_up(base_url: str, state_dir: Path) -> None:
+    """A short unjudged burst so the first hypothesis does not measure cold workers."""
+    traffic.run_burst(
+        base_url, state_dir, state_dir / "warm-up-orders.jsonl", duration_s=3.0, rate_rps=10.0
+    )
+
+
 def _settings(raw: str) -> dict[str, str]:
     pairs = [p.partition("=") for p in raw.split(",") if p.strip()]
     return {name.strip().upper(): value.strip() for name, _, value in pairs}
@@ -174,8 +182,11 @@ def run_chaos(run: Run, target: Target, settings: Mapping[str, str] | None = Non
         if chosen:
             notes.append(f"service settings: {chosen}")
         try:
-            with provisioned_stack(out / "stack.json", settings=chosen) as stack:
+            with provisioned_stack(
+                out / "stack.json", settings=chosen, keep_logs=out / "stack-logs"
+            ) as stack:
                 notes.append(f"stack up in {time.monotonic() - clock:.1f} s")
+                warm_up(stack.service_url, stack.root)
                 env = {**base_env, "ASSAY_STACK_FILE": str(stack.descriptor)}
                 for path in paths:
                     run_experiment(path, out, env)

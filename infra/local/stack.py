@@ -334,8 +334,20 @@ def stack_status(stack: Stack) -> dict[str, dict[str, Any]]:
     }
 
 
-def stack_down(stack: Stack) -> list[str]:
-    """Stop every component, kill stragglers carrying the stack id, remove the stack's dirs."""
+def _keep_logs(stack: Stack, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    for log in [
+        *stack.root.glob("*.log"),
+        *stack.root.glob("*/*.log"),
+        stack.root / "events.jsonl",
+    ]:
+        if log.is_file():
+            shutil.copyfile(log, into / log.name)
+
+
+def stack_down(stack: Stack, keep_logs: Path | None = None) -> list[str]:
+    """Stop every component, kill stragglers carrying the stack id, remove the stack's dirs
+    (copying its logs into `keep_logs` first, if given)."""
     notes: list[str] = []
     for name in ("service", "gateway-primary", "gateway-fallback", "redis", "postgres"):
         component = stack.components.get(name)
@@ -352,6 +364,8 @@ def stack_down(stack: Stack) -> list[str]:
             notes.append(f"{name}: {exc}")
             parts.pg_kill(component.process, stack.stack_id)
     stragglers = kill_stragglers(stack.stack_id)
+    if keep_logs is not None:
+        _keep_logs(stack, keep_logs)
     if stragglers:
         notes.append(f"killed stragglers {stragglers}")
     marker = stack.root / MARKER
@@ -371,10 +385,12 @@ def provisioned_stack(
     *,
     workers: int = DEFAULT_WORKERS,
     settings: Mapping[str, str] | None = None,
+    keep_logs: Path | None = None,
 ) -> Iterator[Stack]:
     """A stack for the duration of a block; torn down however the block ends."""
     stack = stack_up(descriptor, workers=workers, settings=settings)
     try:
         yield stack
     finally:
-        stack_down(load_stack(stack.descriptor) if stack.descriptor.exists() else stack)
+        current = load_stack(stack.descriptor) if stack.descriptor.exists() else stack
+        stack_down(current, keep_logs=keep_logs)
