@@ -46,7 +46,8 @@ class RateLimits:
         per_client: str,
         key_prefix: str = "reference-service",
     ) -> None:
-        self.storage = storage_from_string(storage_url, key_prefix=key_prefix)
+        # Wrapped, any backend error (coredis raises its own, not redis-py's) is a StorageError.
+        self.storage = storage_from_string(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.login_failures: RateLimitItem = parse(login_failures)
         self.orders_per_user: RateLimitItem = parse(orders_per_user)
