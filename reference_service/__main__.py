@@ -71,6 +71,10 @@ def serve(host: str, port: int, workers: int) -> None:
         "-m",
         "gunicorn",
         "reference_service.app:create_app()",
+        # Without it a worker logs through structlog's dev renderer: rich tracebacks that
+        # block the event loop for seconds each, so a database outage freezes every worker.
+        "--config",
+        "python:reference_service.gunicorn_conf",
         "--worker-class",
         "uvicorn_worker.UvicornWorker",
         "--workers",

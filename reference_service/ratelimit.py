@@ -46,6 +46,7 @@ class RateLimits:
         per_client: str,
         key_prefix: str = "reference-service",
     ) -> None:
+        # Wrapped, any backend error (coredis raises its own, not redis-py's) is a StorageError.
         self.storage = storage_from_string(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.login_failures: RateLimitItem = parse(login_failures)

@@ -75,6 +75,15 @@ async def sweep(
         async with sessions.begin() as session:
             if found is not None:
                 paid = await orders.mark_paid(session, order.id, found.provider, found.ref)
+                orders.record_attempt(
+                    session,
+                    paid,
+                    kind="charge",
+                    status="succeeded",
+                    provider=found.provider,
+                    key=charge_key(order.id),
+                    ref=found.ref,
+                )
                 response = StoredResponse(
                     201, orders.to_read(paid).model_dump(mode="json"), f"/orders/{paid.id}"
                 )

@@ -60,10 +60,13 @@ class ResilientGateway:
         self.breaker = CircuitBreaker(
             failure_threshold=failure_threshold,
             recovery_timeout=recovery_timeout_s,
-            expected_exception=GatewayError,
+            # A cancelled attempt (the caller gave up or disconnected) is no sign of health:
+            # counted as a failure, where the breaker would otherwise reset to closed.
+            expected_exception=(GatewayError, asyncio.CancelledError),
             name=f"gateway-{gateway.name}",
         )
         self._faults = faults
+        self._trial_in_flight = False
         self._rng = rng or random.Random()  # noqa: S311 - fault injection, not security
 
     @property
@@ -93,16 +96,23 @@ class ResilientGateway:
     async def _guarded(self, call: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
         if self.breaker.opened:
             raise GatewayError(f"{self.name}: circuit open", ambiguous=False)
-        return await self.breaker.call_async(self._attempt, call)  # type: ignore[no-any-return]
+        if self.breaker.state != "half_open":
+            return await self.breaker.call_async(self._attempt, call)  # type: ignore[no-any-return]
+        # Half-open admits one trial call; the rest go elsewhere instead of all waiting on it.
+        if self._trial_in_flight:
+            raise GatewayError(f"{self.name}: circuit half-open, trial in flight", ambiguous=False)
+        self._trial_in_flight = True
+        try:
+            return await self.breaker.call_async(self._attempt, call)  # type: ignore[no-any-return]
+        finally:
+            self._trial_in_flight = False
 
     async def _with_retries(self, call: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
         ambiguous = False
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts) | stop_after_delay(self.policy.budget_s),
             wait=wait_random_exponential(multiplier=0.02, max=self.policy.backoff_max_s),
-            retry=retry_if_exception(
-                lambda e: isinstance(e, GatewayError) and not self.breaker.opened
-            ),
+            retry=retry_if_exception(lambda e: isinstance(e, GatewayError) and self.breaker.closed),
             reraise=True,
         )
         try:
