@@ -25,7 +25,7 @@ STAMP = VENV / ".assay-install-stamp"
 
 # What each short command expands to; anything else runs from .venv/bin as is.
 COMMANDS: dict[str, list[str]] = {
-    "run": ["python", "-m", "reference_service", "serve", "--prepare"],
+    "run": ["assay", "run"],
     # The scanner suites (checkov, bandit, ...) have their own tox environments, so their
     # pins never fight the main environment's (see BEFORE); everything else runs in .venv.
     "test": [

@@ -214,6 +214,10 @@ def run_command(
         Path | None,
         typer.Option("--runs-dir", envvar="ASSAY_RUNS_DIR", help="Where run directories live."),
     ] = None,
+    suite_list: Annotated[
+        str | None,
+        typer.Option("--suites", help="Suites to run, comma-separated (same as naming them)."),
+    ] = None,
     generate: Annotated[
         bool,
         typer.Option(help="Build the evidence pack and reports from the run afterwards."),
@@ -235,7 +239,8 @@ def run_command(
     ] = None,
 ) -> None:
     """Run suites against one target, record them in a run directory, then build its artefacts."""
-    chosen = _resolve(suites or [])
+    named = [*(suites or []), *(n.strip() for n in (suite_list or "").split(",") if n.strip())]
+    chosen = _resolve(named)
     # Suite options reach suites as environment variables (suites run with this environment).
     for name, value in (("ASSAY_PERF_SHAPE", shape), ("ASSAY_PERF_WORKERS", workers)):
         if value is not None:

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
-
-import httpx
-import pytest
-
-from tests.reference_service.test_cli import _free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,30 +18,15 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_run_and_test() -> None:
     assert readme_commands() == ["python3 dev.py run", "python3 dev.py test"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "\npython3 dev.py test\n" in ci
+    assert "\npython3 dev.py test || tests=$?\n" in ci
 
 
-@pytest.mark.slow
-def test_the_main_job_serves_seeded_data(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/main.db",
-    }
-    command = readme_commands()[0].split()
-    proc = subprocess.Popen(
-        [sys.executable if command[0] == "python3" else command[0], *command[1:]],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(proc, url)
-        assert len(httpx.get(f"{url}/products", params={"limit": 100}).json()["items"]) == 100
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def test_the_main_job_is_assay_run_and_ci_checks_its_result() -> None:
+    # The main job takes minutes (every suite), so CI runs it rather than a test: here we
+    # pin that dev.py's `run` is `assay run` and that .ci/run runs it and keeps its verdict.
+    from dev import COMMANDS
+
+    assert COMMANDS["run"] == ["assay", "run"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 dev.py run || main_job=$?" in ci
+    assert "main_job" in ci.splitlines()[-1]

@@ -167,3 +167,22 @@ def test_catalog_check_fails_on_an_unknown_tag(tmp_path: Path) -> None:
     result = runner.invoke(app, ["catalog", "check", "--root", str(tmp_path)])
     assert result.exit_code == 1
     assert "unknown id REQ-NOPE-001" in result.output
+
+
+def test_suites_option_is_the_same_as_naming_them(
+    fakes: None, stub: StubService, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            *["run", "--suites", "fake-pass,fake-fail", "--target-url", stub.base_url],
+            *["--runs-dir", str(tmp_path), "--no-generate"],
+        ],
+    )
+    assert result.exit_code == 1
+    (run_dir,) = _runs(tmp_path)
+    assert list(json.loads((run_dir / "run.json").read_text())["suites"]) == [
+        "fake-pass",
+        "fake-fail",
+    ]
+    assert not (run_dir / "evidence").exists()
