@@ -101,7 +101,7 @@ def _print_slos(summaries: list[Summary]) -> None:
     for summary in summaries:
         score = summary.metrics.get("resilience_score")
         if isinstance(score, int | float):
-            console.print(f"resilience score ({summary.suite}): {score:.0%}", highlight=False)
+            console.print(f"resilience score ({summary.suite}): {score:.1f} / 100", highlight=False)
 
 
 def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:

@@ -21,6 +21,7 @@ from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
 from reference_service.orders.reconcile import UNCERTAIN
 from reference_service.orders.schemas import OrderCreate, OrderRead
+from reference_service.payments.resilience import BREAKER_STATES
 from reference_service.payments.service import PaymentProcessor
 
 StockChanged = Callable[[list[int]], Awaitable[None]]
@@ -89,6 +90,7 @@ class Checkout:
         outcome = await self.payments.charge(
             pay_key, order.total_amount, order.currency, request.payment.token
         )
+        self._export_breakers()
         result = outcome.result
         if result is None:
             reason = UNCERTAIN if outcome.uncertain_at else "unavailable"
@@ -134,6 +136,12 @@ class Checkout:
         self.metrics.payments.labels(result.provider, "charge", status).inc()
         self.metrics.orders.labels(outcome_label).inc()
         return response
+
+    def _export_breakers(self) -> None:
+        # Set where the breaker changes, not only when /metrics is scraped: under gunicorn a
+        # scrape reaches one worker, and the gauge must show every worker's breaker.
+        for gateway in self.payments.order:
+            self.metrics.breaker.labels(gateway.name).set(BREAKER_STATES.get(gateway.state, 0))
 
     async def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
         """Refund, then cancel and restock, exactly once."""

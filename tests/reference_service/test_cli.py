@@ -91,12 +91,12 @@ def wait_ready(proc: subprocess.Popen[str], url: str) -> None:
 
 
 @contextmanager
-def served(tmp_path: Path, *args: str) -> Iterator[str]:
-    """Start `serve`, wait until ready (bounded), always stop it."""
+def served(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
+    """Start `serve` (settings in `env`), wait until ready (bounded), always stop it."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "reference_service", "serve", "--port", str(port), *args],
-        env=_env(tmp_path),
+        env=_env(tmp_path, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
