@@ -30,3 +30,17 @@ def test_the_main_job_is_assay_run_and_ci_checks_its_result() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 dev.py run || main_job=$?" in ci
     assert "main_job" in ci.splitlines()[-1]
+
+
+def test_the_suite_tox_envs_are_the_assay_run_commands_ci_runs() -> None:
+    # CI runs `assay run` with every suite (the main job) and `tox -e iac,security,acceptance`;
+    # the other suites' tox environments must stay the same `assay run SUITE` it exercises.
+    import configparser
+
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    readme = (ROOT / "README.md").read_text()
+    for suite in ("acceptance", "contract", "perf", "chaos"):
+        assert f"tox -e {suite}" in readme
+        commands = tox[f"testenv:{suite}"]["commands"]
+        assert f"assay run {suite}" in commands, suite
