@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from reference_service.flags import DEFAULT_FLAGS_FILE
+from reference_service.settings import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD
 from tests.reference_service.test_cli import served
 
 
@@ -31,16 +32,22 @@ def test_a_broken_target_fails_the_run_in_red(tmp_path: Path) -> None:
                 *[sys.executable, "-m", "assay", "run", "acceptance"],
                 *["--target-url", url, "--runs-dir", str(runs)],
             ],
-            env={**os.environ, "ASSAY_ACCEPTANCE_ARGS": "-k checks_out", "COLUMNS": "160"},
+            env={
+                **os.environ,
+                "ASSAY_ACCEPTANCE_ARGS": "-k checking_out",
+                "ASSAY_ADMIN_EMAIL": DEV_ADMIN_EMAIL,
+                "ASSAY_ADMIN_PASSWORD": DEV_ADMIN_PASSWORD,
+                "COLUMNS": "160",
+            },
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
         )
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "FAIL" in result.stdout
+    assert "FAIL" in result.stdout, result.stdout[-4000:]
     assert "✘" in result.stdout  # the failing step is named on the summary screen
-    (run_dir,) = [p for p in runs.iterdir() if (p / "run.json").exists()]
+    (run_dir,) = [p.parent for p in runs.glob("*/run.json")]
     summary = json.loads((run_dir / "acceptance" / "summary.json").read_text())
     assert summary["verdict"] == "fail"
     assert summary["counts"]["failed"] > 0

@@ -59,8 +59,8 @@ def fakes() -> Iterator[None]:
 
 
 def _runs(runs_dir: Path) -> list[Path]:
-    """Run directories (the local signing key's `.keys` folder is not one)."""
-    return [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
+    """Run directories (not the signing key's `.keys` folder, nor the runs' index.html)."""
+    return [p.parent for p in runs_dir.glob("*/run.json")]
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def assay_run(
 
 
 def only_run(runs: Path) -> Path:
-    (run_dir,) = runs.iterdir()
+    (run_dir,) = [p.parent for p in runs.glob("*/run.json")]
     return run_dir
 
 
