@@ -141,8 +141,10 @@ def checkout_recovers_within(
     streak = 0
     with http_client() as client:
         token = traffic.customers(client, context.base_url, context.state_dir)[0]
-        product = traffic.product_ids(client, context.base_url)[0]
+        # One unit of a different product each time, so the probe never runs a product dry.
+        products = traffic.product_ids(client, context.base_url)
         while time.monotonic() - started < within_s:
+            product = products[len(seen) % len(products)]
             response = _checkout(client, context, token, product, fresh_connection=True)
             seen.append(response.status_code)
             if response.status_code != 201:
