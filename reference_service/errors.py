@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_S = 2
 
 
 class DomainError(Exception):
@@ -135,6 +138,21 @@ def install_error_handlers(app: FastAPI) -> None:
             code.replace("-", " ").capitalize(),
             detail,
             headers=headers,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SqlTimeoutError)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is unreachable or failing over: a temporary condition the client may
+        # retry (readiness is 503 meanwhile), not a bug. The log still has the details.
+        request.app.state.log_unexpected(request, exc)
+        return problem(
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "The database is unavailable; retry shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
     @app.exception_handler(Exception)

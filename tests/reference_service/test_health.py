@@ -45,3 +45,17 @@ def test_unready_but_alive_while_the_database_is_unreachable(tmp_path: Path, bac
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] == "unreachable"
         assert c.get("/health/live").status_code == 200
+
+
+@pytest.mark.req("REQ-RES-002")
+def test_requests_while_the_database_is_down_are_503_with_retry_after(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/nothing"
+    app = create_app(Settings(database_url=url, background_jobs=False))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        response = c.get("/products/1")
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        body = response.json()
+        assert body["type"].endswith("database-unavailable")
+        assert "psycopg" not in response.text
+        assert "127.0.0.1" not in response.text
