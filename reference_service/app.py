@@ -66,6 +66,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         description="The system under test of Assay: catalog, cart, orders, payments, admin.",
         lifespan=lifespan,
+        # Our TracingMiddleware makes the server span (and puts traceparent in the response and
+        # trace_id in the logs); FastAPI's own telemetry would add a second server span plus
+        # one per dependency, and OTel metrics nobody scrapes (Prometheus has ours).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = rt
     app.state.log_unexpected = log_unexpected

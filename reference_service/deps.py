@@ -16,8 +16,11 @@ from reference_service.runtime import Runtime
 from reference_service.users.models import Role, User
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The app's wiring (settings, sessions, gateway, ...), built by create_app."""
+async def get_runtime(request: Request) -> Runtime:
+    """The app's wiring (settings, sessions, gateway, ...), built by create_app.
+
+    Async although it awaits nothing: FastAPI runs a plain `def` dependency in a thread.
+    """
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -64,7 +64,12 @@ class Ledger:
 
 def create_gateway_app(name: str = "simulator") -> FastAPI:
     """Build one simulated gateway; each app has its own ledger."""
-    app = FastAPI(title=f"Payment gateway simulator ({name})", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=f"Payment gateway simulator ({name})",
+        docs_url=None,
+        redoc_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     ledger = Ledger()
     app.state.ledger = ledger
 

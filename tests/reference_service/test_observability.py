@@ -7,6 +7,10 @@ import json
 import pytest
 import structlog
 from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from reference_service.observability import PROCESSORS
 from tests.builders import admin, customer, order
@@ -66,6 +70,25 @@ def test_trace_context_flows_in_and_on_to_the_gateway(make_client: AppFactory) -
     assert response.status_code == 201
     assert TRACE_ID in response.headers["traceparent"]
     assert TRACE_ID in (ledger(app, "primary").last_traceparent or "")
+
+
+def test_a_request_makes_one_server_span(make_client: AppFactory) -> None:
+    # FastAPI's own telemetry would add a second server span and one per dependency: it is
+    # off, the service's TracingMiddleware makes the only one (and it costs per request).
+    _, client = make_client()
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        parent = {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+        assert client.get("/products/1", headers=parent).status_code == 200
+    finally:
+        exporter.shutdown()
+    spans = [s for s in exporter.get_finished_spans() if s.context.trace_id == int(TRACE_ID, 16)]
+    assert [(s.name, s.kind) for s in spans] == [
+        ("GET /products/{product_id}", trace.SpanKind.SERVER)
+    ]
 
 
 def test_flag_changes_are_logged_with_their_values(make_client: AppFactory) -> None:
