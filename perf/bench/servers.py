@@ -102,6 +102,17 @@ def bare(workers: int) -> Iterator[Server]:
         yield server
 
 
+@contextmanager
+def responder() -> Iterator[Server]:
+    """The canned responder (perf.bench.responder): a target that is never the bottleneck."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "perf.bench.responder", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with _running(command, env, url, "canned responder", _wait_ping) as server:
+        yield server
+
+
 def _wait_ping(url: str) -> None:
     for attempt in Retrying(
         stop=stop_after_delay(30),
