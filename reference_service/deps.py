@@ -45,14 +45,6 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[As
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A read-only session that opens a connection only if the handler uses it."""
-    async with runtime.read_sessions() as session:
-        yield session
-
-
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-
 _bearer = HTTPBearer(auto_error=False)
 
 

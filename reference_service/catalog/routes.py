@@ -1,4 +1,9 @@
-"""Public catalog reads, served through the catalog cache."""
+"""Public catalog reads, served through the catalog cache.
+
+A cache hit never touches the database: the read session is opened inside the loader, on a
+miss, not by a dependency (a generator dependency and its session cost about as much as the
+whole cached read).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 
 from reference_service.catalog import service
 from reference_service.catalog.schemas import ProductPage, ProductRead
-from reference_service.deps import ReadSessionDep, RuntimeDep
+from reference_service.deps import RuntimeDep
 from reference_service.validation import ProductIdPath, SafeStr
 
 router = APIRouter(prefix="/products", tags=["catalog"])
@@ -21,7 +26,6 @@ def _json(body: bytes) -> Response:
 @router.get("", response_model=ProductPage, operation_id="catalog-list-products")
 async def list_products(
     runtime: RuntimeDep,
-    session: ReadSessionDep,
     q: Annotated[SafeStr | None, Query(max_length=100, description="Text in the name")] = None,
     category: Annotated[SafeStr | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -30,23 +34,23 @@ async def list_products(
     """Browse or search products, a page at a time."""
 
     async def load() -> ProductPage:
-        await runtime.slow_query(session)
-        return await service.list_products(
-            session, q=q, category=category, limit=limit, cursor=cursor
-        )
+        async with runtime.read_sessions() as session:
+            await runtime.slow_query(session)
+            return await service.list_products(
+                session, q=q, category=category, limit=limit, cursor=cursor
+            )
 
     params = f"{q!r}|{category!r}|{limit}|{cursor!r}"
     return _json(await runtime.catalog.page(params, load))
 
 
 @router.get("/{product_id}", response_model=ProductRead, operation_id="catalog-get-product")
-async def get_product(
-    product_id: ProductIdPath, runtime: RuntimeDep, session: ReadSessionDep
-) -> Response:
+async def get_product(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
     """One product."""
 
     async def load() -> ProductRead:
-        await runtime.slow_query(session)
-        return await service.get_product(session, product_id)
+        async with runtime.read_sessions() as session:
+            await runtime.slow_query(session)
+            return await service.get_product(session, product_id)
 
     return _json(await runtime.catalog.product(product_id, load))
