@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import BinaryIO
 
+import orjson
 import structlog
 from fastapi import Request
 from structlog.typing import Processor
@@ -18,12 +19,16 @@ PROCESSORS: list[Processor] = [
 ]
 
 
-def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
-    """JSON lines, with context variables (request_id, trace_id, user_id) merged in."""
-    logging.basicConfig(format="%(message)s", stream=stream, level=level)
+def configure_logging(level: str = "INFO", stream: BinaryIO | None = None) -> None:
+    """JSON lines on stdout (or `stream`), with request_id, trace_id and user_id merged in.
+
+    Rendered by orjson straight to bytes: one line per request is written, so it is on the
+    hot path of every request.
+    """
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
     structlog.configure(
-        processors=[*PROCESSORS, structlog.processors.JSONRenderer()],
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        processors=[*PROCESSORS, structlog.processors.JSONRenderer(serializer=orjson.dumps)],
+        logger_factory=structlog.BytesLoggerFactory(stream or sys.stdout.buffer),
         cache_logger_on_first_use=True,
     )
 

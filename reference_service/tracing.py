@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
-from typing import Any
 
 import structlog
 from opentelemetry import propagate, trace
@@ -39,42 +37,50 @@ def configure_tracing(sample_ratio: float = 0.1) -> None:
     _configured = True
 
 
-def _carrier(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
-
-
 class TracingMiddleware:
-    """A server span per request, continuing the caller's trace; trace_id goes into the logs."""
+    """A server span per request, continuing the caller's trace; trace_id goes into the logs.
+
+    On the hot path of every request: only the propagator's own headers are decoded, a request
+    without them starts a root span without running the extractor, and the response's
+    traceparent is formatted from the span instead of running the injector.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.tracer = trace.get_tracer("reference_service")
+        self.fields = frozenset(f.encode("latin-1") for f in propagate.get_global_textmap().fields)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        context = propagate.extract(_carrier(scope))
+        carrier = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope.get("headers", ())
+            if k in self.fields
+        }
+        context = propagate.extract(carrier) if carrier else None
         name = f"{scope['method']} {scope['path']}"
-        with self.tracer.start_as_current_span(name, context=context, kind=SpanKind.SERVER) as span:
-            trace_id = format(span.get_span_context().trace_id, "032x")
-            structlog.contextvars.bind_contextvars(trace_id=trace_id)
+        span = self.tracer.start_span(name, context=context, kind=SpanKind.SERVER)
+        ids = span.get_span_context()
+        trace_id = format(ids.trace_id, "032x")
+        traceparent = f"00-{trace_id}-{ids.span_id:016x}-{ids.trace_flags:02x}".encode()
+        structlog.contextvars.bind_contextvars(trace_id=trace_id)
 
-            async def send_with_trace(message: Message) -> None:
-                if message["type"] == "http.response.start":
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if span.is_recording():
                     span.set_attribute("http.response.status_code", int(message["status"]))
-                    headers: MutableMapping[str, Any] = {}
-                    propagate.inject(headers)
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        *((k.encode(), str(v).encode()) for k, v in headers.items()),
-                    ]
-                await send(message)
+                message["headers"] = [*message.get("headers", []), (b"traceparent", traceparent)]
+            await send(message)
 
-            try:
-                await self.app(scope, receive, send_with_trace)
-            finally:
-                route = scope.get("route")
-                if route is not None:
-                    span.update_name(f"{scope['method']} {getattr(route, 'path', '')}")
-                structlog.contextvars.unbind_contextvars("trace_id")
+        try:
+            with trace.use_span(span, end_on_exit=True):
+                try:
+                    await self.app(scope, receive, send_with_trace)
+                finally:
+                    route = scope.get("route")
+                    if route is not None and span.is_recording():
+                        span.update_name(f"{scope['method']} {getattr(route, 'path', '')}")
+        finally:
+            structlog.contextvars.unbind_contextvars("trace_id")
