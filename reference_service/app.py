@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 
 from reference_service import __version__
 from reference_service.admin.ops_routes import router as admin_ops_router
 from reference_service.admin.routes import router as admin_router
 from reference_service.cart.routes import router as cart_router
+from reference_service.catalog.hot import CachedProductReads
 from reference_service.catalog.routes import router as catalog_router
 from reference_service.errors import install_error_handlers
 from reference_service.events.relay import lag
@@ -86,6 +88,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_ops_router,
     ):
         app.include_router(router, dependencies=limited)
+    product_route = next(
+        r
+        for r in catalog_router.routes
+        if isinstance(r, APIRoute) and r.operation_id == "catalog-get-product"
+    )
+    app.add_middleware(CachedProductReads, runtime=rt, route=product_route)
     app.add_middleware(MetricsMiddleware, metrics=rt.metrics, access_log=rt.settings.access_log)
     app.add_middleware(TracingMiddleware)
     app.add_middleware(EdgeMiddleware, max_body_bytes=rt.settings.max_body_bytes)

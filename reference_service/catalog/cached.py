@@ -51,6 +51,15 @@ class CatalogCache:
         await self.cache.set(key, body, ttl_s)
         return body
 
+    async def cached_product(self, product_id: int) -> bytes | None:
+        """One product's JSON if the cache holds it (and is on); counts hits only."""
+        if not await self.flags.get("catalog_cache_enabled"):
+            return None
+        cached = await self.cache.get(f"product:{product_id}")
+        if cached is not None:
+            self.metrics.cache.labels("catalog", "hit").inc()
+        return cached
+
     async def product(self, product_id: int, load: Callable[[], Awaitable[BaseModel]]) -> bytes:
         """One product's JSON."""
         return await self._through(f"product:{product_id}", self.detail_ttl_s, load)
