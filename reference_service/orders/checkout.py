@@ -1,9 +1,10 @@
 """Checkout and cancellation: short transactions around the gateway call, never across it.
 
-1. claim the Idempotency-Key (its own commit, so concurrent duplicates see it);
-2. reserve stock and record a pending order;
-3. charge the gateway (charge key derived from the order, so retries never double-charge);
-4. confirm, or fail and release; store the response for replays.
+1. claim the Idempotency-Key, reserve stock and record a pending order, in one transaction
+   (a concurrent duplicate waits on the key, then sees it in flight; any refusal rolls the
+   claim back with everything else);
+2. charge the gateway (charge key derived from the order, so retries never double-charge);
+3. confirm, or fail and release; store the response for replays.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from reference_service.metrics import Metrics
 from reference_service.orders import idempotency
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
+from reference_service.orders.models import Order
 from reference_service.orders.reconcile import UNCERTAIN
 from reference_service.orders.schemas import OrderCreate, OrderRead
 from reference_service.payments.resilience import BREAKER_STATES
@@ -57,33 +59,46 @@ class Checkout:
     async def place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
         """Create an order exactly once per (user, key)."""
         digest = idempotency.fingerprint(request.model_dump(mode="json"))
-        async with self.sessions.begin() as session:
-            replay = await idempotency.claim(
-                session, user_id, key, digest, ttl_seconds=self.idempotency_ttl_s
-            )
+        try:
+            async with self.sessions.begin() as session:
+                replay = await idempotency.claim(
+                    session, user_id, key, digest, ttl_seconds=self.idempotency_ttl_s
+                )
+                if replay is None:
+                    order = await self._reserve(session, user_id, key, request)
+        except BaseException as exc:
+            self._count_failure(exc)
+            raise
         if replay is not None:
             self.metrics.orders.labels("replayed").inc()
             return replay
         try:
-            return await self._place(user_id, key, request)
+            return await self._pay(user_id, key, request, order)
         except BaseException as exc:
             async with self.sessions.begin() as session:
                 await idempotency.release(session, user_id, key)
-            code = exc.code if isinstance(exc, DomainError) else "error"
-            self.metrics.orders.labels(code).inc()
+            self._count_failure(exc)
             raise
 
-    async def _place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
+    def _count_failure(self, exc: BaseException) -> None:
+        self.metrics.orders.labels(exc.code if isinstance(exc, DomainError) else "error").inc()
+
+    async def _reserve(
+        self, session: AsyncSession, user_id: uuid.UUID, key: str, request: OrderCreate
+    ) -> Order:
+        await self.before_reserve(session)
+        if request.items is not None:
+            lines = [(item.product_id, item.quantity) for item in request.items]
+        else:
+            lines = await cart.lines(session, user_id)
+        return await orders.create_pending(
+            session, user_id, key, orders.merge_lines(lines), lock_rows=await self.lock_rows()
+        )
+
+    async def _pay(
+        self, user_id: uuid.UUID, key: str, request: OrderCreate, order: Order
+    ) -> StoredResponse:
         from_cart = request.items is None
-        async with self.sessions.begin() as session:
-            await self.before_reserve(session)
-            if request.items is not None:
-                lines = [(item.product_id, item.quantity) for item in request.items]
-            else:
-                lines = await cart.lines(session, user_id)
-            order = await orders.create_pending(
-                session, user_id, key, orders.merge_lines(lines), lock_rows=await self.lock_rows()
-            )
         product_ids = [line.product_id for line in order.lines]
         await self.on_stock_change(product_ids)
         pay_key = orders.charge_key(order.id)
@@ -109,7 +124,7 @@ class Checkout:
             raise self.payments.unavailable()
         async with self.sessions.begin() as session:
             if result.approved:
-                done = await orders.mark_paid(session, order.id, result.provider, result.ref)
+                done = orders.mark_paid(session, order, result.provider, result.ref)
                 status, outcome_label = "succeeded", "confirmed"
                 if from_cart:
                     await cart.clear(session, user_id)

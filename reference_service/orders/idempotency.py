@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_service.db import utcnow
@@ -62,34 +63,39 @@ async def claim(
     *,
     ttl_seconds: int,
 ) -> StoredResponse | None:
-    """Take the key for this request; a StoredResponse means replay it instead of working."""
+    """Take the key for this request; a StoredResponse means replay it instead of working.
+
+    One statement: insert the in-flight record, or take over an expired one. On PostgreSQL a
+    concurrent request with the same key waits on the key until this transaction ends, then
+    sees the record (in flight: 409) or, if this one rolled back, claims the key itself.
+    """
     now = utcnow()
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.expires_at < now,
-        )
+    values = {
+        "user_id": user_id,
+        "key": key,
+        "fingerprint": digest,
+        "state": IN_FLIGHT,
+        "status_code": None,
+        "body": None,
+        "location": None,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(IdempotencyRecord).values(**values)
+    taken = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[IdempotencyRecord.user_id, IdempotencyRecord.key],
+            set_={k: v for k, v in values.items() if k not in {"user_id", "key"}},
+            where=IdempotencyRecord.expires_at < now,
+        ).returning(IdempotencyRecord.key)
     )
-    record = IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        fingerprint=digest,
-        state=IN_FLIGHT,
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl_seconds),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(record)
-            await session.flush()
+    if taken.first() is not None:
         return None
-    except IntegrityError:
-        pass
     existing = await session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-        )
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
     )
     if existing is None:  # released between our insert and read: the caller may retry
         raise _in_flight()
@@ -120,14 +126,18 @@ def _in_flight() -> DomainError:
 async def complete(
     session: AsyncSession, user_id: uuid.UUID, key: str, response: StoredResponse
 ) -> None:
-    """Store the final response for replay."""
-    record = await session.get(IdempotencyRecord, (user_id, key))
-    if record is None:
-        return
-    record.state = COMPLETED
-    record.status_code = response.status_code
-    record.body = json.dumps(response.body, separators=(",", ":"))
-    record.location = response.location
+    """Store the final response for replay (no-op if the record is gone)."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        .values(
+            state=COMPLETED,
+            status_code=response.status_code,
+            body=json.dumps(response.body, separators=(",", ":")),
+            location=response.location,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def release(session: AsyncSession, user_id: uuid.UUID, key: str) -> None:

@@ -74,7 +74,8 @@ async def sweep(
             continue  # cannot tell yet; the next pass asks again
         async with sessions.begin() as session:
             if found is not None:
-                paid = await orders.mark_paid(session, order.id, found.provider, found.ref)
+                current = await orders.get(session, order.id)
+                paid = orders.mark_paid(session, current, found.provider, found.ref)
                 orders.record_attempt(
                     session,
                     paid,

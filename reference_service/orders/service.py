@@ -113,11 +113,9 @@ def lines_of(order: Order) -> list[tuple[int, int]]:
     return [(line.product_id, line.quantity) for line in order.lines]
 
 
-async def mark_paid(
-    session: AsyncSession, order_id: uuid.UUID, provider: str, charge_ref: str | None
-) -> Order:
-    """The charge went through: the order is confirmed."""
-    order = await _get(session, order_id)
+def mark_paid(session: AsyncSession, order: Order, provider: str, charge_ref: str | None) -> Order:
+    """The charge went through: the order (as reserved, not read again) is confirmed."""
+    session.add(order)
     order.status = OrderStatus.CONFIRMED
     order.payment_status = "captured"
     order.payment_provider = provider
@@ -128,7 +126,6 @@ async def mark_paid(
     events.record(
         session, "orders.created", order.id, user_id=str(order.user_id), total=order.total_amount
     )
-    await session.flush()
     return order
 
 
@@ -136,7 +133,7 @@ async def mark_failed(
     session: AsyncSession, order_id: uuid.UUID, reason: str, provider: str | None = None
 ) -> Order:
     """The charge did not go through (or may not have): release the stock, fail the order."""
-    order = await _get(session, order_id)
+    order = await get(session, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return order
     await inventory.release(session, lines_of(order))
@@ -176,7 +173,8 @@ def record_attempt(
     )
 
 
-async def _get(session: AsyncSession, order_id: uuid.UUID) -> Order:
+async def get(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    """An order by id (404 if there is none)."""
     order = await session.get(Order, order_id)
     if order is None:
         raise NotFoundError("Order")
@@ -219,7 +217,7 @@ async def mark_cancelled(session: AsyncSession, order_id: uuid.UUID) -> Order:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError("not-cancellable", "The order is no longer confirmed.")
-    order = await _get(session, order_id)
+    order = await get(session, order_id)
     await session.refresh(order)
     await inventory.release(session, lines_of(order))
     events.record(session, "orders.cancelled", order.id)
@@ -229,7 +227,7 @@ async def mark_cancelled(session: AsyncSession, order_id: uuid.UUID) -> Order:
 
 async def settle_uncertain(session: AsyncSession, order_id: uuid.UUID, *, refunded: bool) -> Order:
     """Close a failed order whose charge was uncertain: refunded, or never charged."""
-    order = await _get(session, order_id)
+    order = await get(session, order_id)
     order.payment_status = "refunded" if refunded else "not_charged"
     await session.flush()
     return order
