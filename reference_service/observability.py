@@ -26,6 +26,9 @@ def configure_logging(level: str = "INFO", stream: BinaryIO | None = None) -> No
     hot path of every request.
     """
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    # httpx logs every gateway call at INFO as a plain-text line: not JSON, and one a request.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*PROCESSORS, structlog.processors.JSONRenderer(serializer=orjson.dumps)],
         logger_factory=structlog.BytesLoggerFactory(stream or sys.stdout.buffer),

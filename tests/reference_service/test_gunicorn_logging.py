@@ -10,6 +10,7 @@ answering at all instead of saying 503.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -46,3 +47,20 @@ def test_worker_hook_logs_errors_as_one_json_line(capsys: pytest.CaptureFixture[
     entry = json.loads(lines[0])
     assert entry["event"] == "unhandled_error"
     assert "ConnectionRefusedError" in entry["exception"]
+
+
+@pytest.mark.usefixtures("_reset_structlog")
+def test_http_client_chatter_stays_out_of_the_json_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh worker's logging: no handlers yet (pytest's own are set aside for this test).
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+    monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.NOTSET)
+    gunicorn_conf.post_worker_init(worker=None)
+    logging.getLogger("httpx").info('HTTP Request: POST http://primary/charges "HTTP/1.1 201"')
+    logging.getLogger("httpx").warning("gateway connection reset")
+    structlog.get_logger("reference_service").info("after")
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "HTTP Request" not in "\n".join(lines)
+    assert any("gateway connection reset" in line for line in lines)  # warnings still show
