@@ -223,7 +223,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
             if database:
                 levels = sweep(service.base_url, checkout_script(service), args.duration)
                 what = "checkout, p95 < 100 ms (orders/s)"
-                rows.append(fitted(what, service.label, levels, 100, top))
+                rows.append(fitted(what, service.label, levels, 100, None))
     rows.append(Row("one Locust process (FastHttpUser loop)", "canned responder", locust, None))
     return rows
 

@@ -27,3 +27,5 @@ def test_the_benchmark_prints_its_table() -> None:
     print(result.stdout)  # the figures, for whoever reads the test log
     for row in ("ceiling", "cached product read", "browse mix", "Locust"):
         assert row.lower() in result.stdout.lower(), row
+    locust = next(line for line in result.stdout.splitlines() if "Locust" in line)
+    assert "canned responder" in locust  # the generator is measured, not a server behind it
