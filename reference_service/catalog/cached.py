@@ -44,7 +44,7 @@ class CatalogCache:
             return (await load()).model_dump_json().encode()
         cached = await self.cache.get(key)
         if cached is not None:
-            self.metrics.cache.labels("catalog", "hit").inc()
+            self.served_hit()
             return cached
         self.metrics.cache.labels("catalog", "miss").inc()
         body = (await load()).model_dump_json().encode()
@@ -52,13 +52,15 @@ class CatalogCache:
         return body
 
     async def cached_product(self, product_id: int) -> bytes | None:
-        """One product's JSON if the cache holds it (and is on); counts hits only."""
+        """One product's JSON if the cache holds it (and is on); the caller counts a hit it
+        serves with `served_hit` (a miss is counted by `product`, which loads it)."""
         if not await self.flags.get("catalog_cache_enabled"):
             return None
-        cached = await self.cache.get(f"product:{product_id}")
-        if cached is not None:
-            self.metrics.cache.labels("catalog", "hit").inc()
-        return cached
+        return await self.cache.get(f"product:{product_id}")
+
+    def served_hit(self) -> None:
+        """A cached answer was sent."""
+        self.metrics.cache.labels("catalog", "hit").inc()
 
     async def product(self, product_id: int, load: Callable[[], Awaitable[BaseModel]]) -> bytes:
         """One product's JSON."""

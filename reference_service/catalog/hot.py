@@ -61,4 +61,5 @@ class CachedProductReads:
             await self.runtime.limits.client_request(client[0] if client else "unknown")
         except RateLimitedError:
             return None  # the route counts it again, still over, and answers the 429
+        self.runtime.catalog.served_hit()
         return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from reference_service.catalog.schemas import ProductRead
@@ -53,10 +54,21 @@ def test_misses_and_unusual_ids_go_to_the_route(make_client: AppFactory) -> None
         assert client.get(path).status_code == status, path
 
 
+def _hits(app: FastAPI) -> float:
+    runtime: Runtime = app.state.runtime
+    return (
+        runtime.metrics.registry.get_sample_value(
+            "cache_requests_total", {"cache": "catalog", "result": "hit"}
+        )
+        or 0.0
+    )
+
+
 def test_the_client_ceiling_holds_for_cached_reads(make_client: AppFactory) -> None:
-    _, client = make_client(rate_limit_per_client="4/minute")
+    app, client = make_client(rate_limit_per_client="4/minute")
     statuses = [client.get("/products/1").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]  # one miss, three hits, then the ceiling
+    assert _hits(app) == 3  # a refused request is not a cache hit
     limited = client.get("/products/1")
     assert limited.status_code == 429
     assert limited.headers["content-type"] == "application/problem+json"
