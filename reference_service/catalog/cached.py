@@ -1,8 +1,10 @@
 """Catalog reads through the cache.
 
-Product detail is exact: every stock or product change deletes its key. List pages are keyed
-by a catalog version that admin changes bump, and live `catalog_list_ttl_s` seconds, so the
-`available` counts on a list page may lag checkouts by up to that long.
+Product detail is exact: every stock or product change deletes its key (in every process when
+the cache is Redis; the in-process cache is per worker, so other workers' copies live out
+their TTL). List pages are keyed by a catalog version that admin changes bump, and live
+`catalog_list_ttl_s` seconds, so the `available` counts on a list page may lag checkouts by up
+to that long.
 """
 
 from __future__ import annotations
