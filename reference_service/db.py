@@ -62,8 +62,8 @@ def sync_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite", "sqlite", 1)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for the configured database."""
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """Build the engine for the configured database (`pool_size` overrides the setting)."""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url, connect_args={"timeout": 30}, pool_pre_ping=False
@@ -88,10 +88,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
+    size = pool_size or settings.db_pool_size
     return create_async_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        pool_size=size,
+        max_overflow=size,
         pool_pre_ping=True,
         pool_timeout=10,
         connect_args={

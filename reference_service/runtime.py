@@ -37,6 +37,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
+    flag_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     metrics: Metrics
@@ -97,6 +98,7 @@ class Runtime:
             await client.aclose()
         await self.cache.aclose()
         await self.engine.dispose()
+        await self.flag_engine.dispose()
 
 
 def slow_query_hook(flags: Flags, is_sqlite: bool) -> SessionHook:
@@ -133,9 +135,13 @@ def build_runtime(settings: Settings) -> Runtime:
     sessions = db.create_sessionmaker(engine)
     read_sessions = db.create_sessionmaker(engine, writes=False)
     metrics = Metrics()
+    # Flags are read on the request path, often inside a transaction (checkout reads two while
+    # it holds the Idempotency-Key): their refresh gets its own small pool, so it never waits
+    # for a connection held by transactions that are waiting on the one that refreshes.
+    flag_engine = db.create_engine(settings, pool_size=1)
     flags = Flags(
         load_definitions(Path(settings.flags_file) if settings.flags_file else DEFAULT_FLAGS_FILE),
-        read_sessions,
+        db.create_sessionmaker(flag_engine, writes=False),
         refresh_s=settings.flag_refresh_s,
     )
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
@@ -210,6 +216,7 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         engine=engine,
+        flag_engine=flag_engine,
         sessions=sessions,
         read_sessions=read_sessions,
         metrics=metrics,

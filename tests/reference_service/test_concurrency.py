@@ -77,3 +77,26 @@ def test_twenty_parallel_replays_make_one_order_and_one_charge(settings: Setting
     assert set(statuses) <= {201, 409}
     assert statuses.count(201) >= 1
     assert len(ids) == 1
+
+
+@pytest.mark.req("REQ-ORD-001")
+def test_replays_waiting_on_a_key_never_starve_the_flag_refresh(settings: Settings) -> None:
+    # Checkout reads flags while it holds the Idempotency-Key, and replays of that key wait on
+    # it holding pool connections. Every flag read refreshes here (0 s) on the smallest pool:
+    # if the refresh queued for the request pool, the replays would hold it until their
+    # statement timeout and come back 503.
+    tight = {"flag_refresh_s": 0, "db_pool_size": 1, "db_statement_timeout_ms": 2000}
+    app = create_app(settings.model_copy(update=tight))
+
+    async def replays() -> list[int]:
+        async with asgi_client(app) as http:
+            headers = {**await async_customer(http), "Idempotency-Key": "starve-key"}
+            body = {"items": [{"product_id": 3, "quantity": 1}], "payment": {"token": "tok_visa"}}
+            responses = await asyncio.gather(
+                *(http.post("/orders", json=body, headers=headers) for _ in range(8))
+            )
+            return [r.status_code for r in responses]
+
+    statuses = asyncio.run(replays())
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses.count(201) >= 1
