@@ -3,6 +3,7 @@ short-lived per-process snapshot so every request does not query them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,15 +103,32 @@ class Flags:
         self.refresh_s = refresh_s
         self._values: dict[str, FlagValue] = {n: d.default for n, d in definitions.items()}
         self._loaded_at = float("-inf")
+        self._reload: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._loaded_at >= self.refresh_s
+
+    def _reload_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._reload is None or self._reload[0] is not loop:
+            self._reload = (loop, asyncio.Lock())
+        return self._reload[1]
 
     async def snapshot(self) -> dict[str, FlagValue]:
-        """Current values; reloads from the database when the snapshot is older than refresh_s."""
-        if time.monotonic() - self._loaded_at >= self.refresh_s:
-            async with self.sessions() as session:
-                rows = (await session.scalars(select(FlagRow))).all()
-            values = {n: d.default for n, d in self.definitions.items()}
-            values.update({r.name: r.value for r in rows if r.name in self.definitions})
-            self._values, self._loaded_at = values, time.monotonic()
+        """Current values; reloads from the database when the snapshot is older than refresh_s.
+
+        One reload at a time: readers that find the snapshot stale while another reloads wait
+        for that reload instead of each running their own.
+        """
+        if not self._stale():
+            return self._values
+        async with self._reload_lock():
+            if self._stale():
+                async with self.sessions() as session:
+                    rows = (await session.scalars(select(FlagRow))).all()
+                values = {n: d.default for n, d in self.definitions.items()}
+                values.update({r.name: r.value for r in rows if r.name in self.definitions})
+                self._values, self._loaded_at = values, time.monotonic()
         return self._values
 
     async def get(self, name: str) -> FlagValue:

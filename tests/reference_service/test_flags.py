@@ -7,7 +7,11 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from reference_service import db
+from reference_service.flags import Flags, FlagValue, load_definitions
+from reference_service.settings import Settings
 from tests.builders import admin, customer, order, product
 from tests.reference_service.conftest import AppFactory
 
@@ -106,3 +110,27 @@ def test_pessimistic_locking_still_never_oversells(make_client: AppFactory) -> N
     items = [{"product_id": item["id"], "quantity": 1}]
     assert [order(client, headers, items).status_code for _ in range(2)] == [201, 409]
     assert client.get(f"/products/{item['id']}").json()["available"] == 0
+
+
+def test_readers_of_a_stale_snapshot_share_one_reload(settings: Settings) -> None:
+    # Checkout reads flags on every order: when the snapshot goes stale under load, one reload
+    # serves everyone waiting instead of each reader queueing its own query.
+    engine = db.create_engine(settings)
+    reads = 0
+    sessions = db.create_sessionmaker(engine, writes=False)
+
+    def counting() -> AsyncSession:
+        nonlocal reads
+        reads += 1
+        return sessions()
+
+    flags = Flags(load_definitions(), counting, refresh_s=60)  # type: ignore[arg-type]
+
+    async def many() -> list[FlagValue]:
+        try:
+            return await asyncio.gather(*(flags.get("catalog_cache_enabled") for _ in range(20)))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(many()) == [True] * 20
+    assert reads == 1
