@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from assay.scratch import scratch_database
 from reference_service.app import create_app
 from reference_service.migrate import upgrade
 from reference_service.settings import Settings
@@ -52,16 +51,9 @@ def pg_template() -> Iterator[str | None]:
     if admin_url is None:
         yield None
         return
-    name = f"assay_tpl_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    _prepare(Settings(database_url=url))
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(admin_url, "assay_tpl") as url:
+        _prepare(Settings(database_url=url))
+        yield make_url(url).database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -77,16 +69,8 @@ def database_url(
     admin_url = _pg_admin_url()
     if admin_url is None or pg_template is None:
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
-    name = f"assay_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(admin_url, "assay_t", template=pg_template) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from assay.scratch import scratch_database
 from assay.target import free_port, wait_ready
 
 # Generous limits: the load comes from one loopback address and a few accounts.
@@ -127,19 +126,9 @@ def _wait_service(url: str) -> None:
     wait_ready(url, timeout_s=60)
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
     """A fresh database of our own on a PostgreSQL server; dropped afterwards."""
-    name = f"assay_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(admin_url, "assay_bench")
 
 
 @contextmanager
