@@ -15,6 +15,6 @@ class StockLevel(Base):
     __table_args__ = (CheckConstraint("stock >= 0", name="stock_not_negative"),)
 
     product_id: Mapped[int] = mapped_column(
-        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+        Integer, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
     )
     stock: Mapped[int] = mapped_column(Integer, default=0)

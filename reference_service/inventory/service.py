@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reference_service.db import table_of
 from reference_service.errors import DomainError, NotFoundError
 from reference_service.inventory.models import StockLevel
+
+_STOCK = table_of(StockLevel)
+_LOCK = select(_STOCK.c.stock).where(_STOCK.c.product_id == bindparam("pid")).with_for_update()
+_TAKE = (
+    update(_STOCK)
+    .where(_STOCK.c.product_id == bindparam("pid"), _STOCK.c.stock >= bindparam("qty"))
+    .values(stock=_STOCK.c.stock - bindparam("qty"))
+)
+_GIVE = (
+    update(_STOCK)
+    .where(_STOCK.c.product_id == bindparam("pid"))
+    .values(stock=_STOCK.c.stock + bindparam("qty"))
+)
 
 
 class OutOfStockError(DomainError):
@@ -34,16 +48,8 @@ async def reserve(
     """
     for product_id, quantity in sorted(lines):
         if lock_rows:
-            await session.execute(
-                select(StockLevel.stock)
-                .where(StockLevel.product_id == product_id)
-                .with_for_update()
-            )
-        result = await session.execute(
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.stock >= quantity)
-            .values(stock=StockLevel.stock - quantity)
-        )
+            await session.execute(_LOCK, {"pid": product_id})
+        result = await session.execute(_TAKE, {"pid": product_id, "qty": quantity})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise OutOfStockError(product_id)
 
@@ -51,11 +57,7 @@ async def reserve(
 async def release(session: AsyncSession, lines: Iterable[tuple[int, int]]) -> None:
     """Give units back (a failed payment, a cancellation, an expired reservation)."""
     for product_id, quantity in sorted(lines):
-        await session.execute(
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id)
-            .values(stock=StockLevel.stock + quantity)
-        )
+        await session.execute(_GIVE, {"pid": product_id, "qty": quantity})
 
 
 async def set_stock(session: AsyncSession, product_id: int, stock: int) -> tuple[int, int]:

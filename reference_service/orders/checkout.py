@@ -111,7 +111,7 @@ class Checkout:
             reason = UNCERTAIN if outcome.uncertain_at else "unavailable"
             async with self.sessions.begin() as session:
                 failed = await orders.mark_failed(session, order.id, reason, outcome.uncertain_at)
-                orders.record_attempt(
+                await orders.record_attempt(
                     session,
                     failed,
                     kind="charge",
@@ -124,7 +124,7 @@ class Checkout:
             raise self.payments.unavailable()
         async with self.sessions.begin() as session:
             if result.approved:
-                done = orders.mark_paid(session, order, result.provider, result.ref)
+                done = await orders.mark_paid(session, order, result.provider, result.ref)
                 status, outcome_label = "succeeded", "confirmed"
                 if from_cart:
                     await cart.clear(session, user_id)
@@ -135,7 +135,7 @@ class Checkout:
                 done = await orders.mark_failed(session, order.id, "declined", result.provider)
                 status, outcome_label = "failed", "declined"
                 response = StoredResponse(402, _declined_problem(done.id, result.code))
-            orders.record_attempt(
+            await orders.record_attempt(
                 session,
                 done,
                 kind="charge",
@@ -171,7 +171,7 @@ class Checkout:
         )
         async with self.sessions.begin() as session:
             cancelled = await orders.mark_cancelled(session, order.id)
-            orders.record_attempt(
+            await orders.record_attempt(
                 session,
                 cancelled,
                 kind="refund",

@@ -14,17 +14,46 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Insert, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_service.db import utcnow
+from reference_service.db import table_of, utcnow
 from reference_service.errors import DomainError
 from reference_service.orders.models import IdempotencyRecord
 
 IN_FLIGHT = "in_flight"
 COMPLETED = "completed"
+
+_KEYS = table_of(IdempotencyRecord)
+_THIS_KEY = (_KEYS.c.user_id == bindparam("uid")) & (_KEYS.c.key == bindparam("k"))
+
+
+def _claim_statement(insert: postgresql.Insert | sqlite.Insert) -> Insert:
+    """Insert the key in flight, or take over an expired record of it; returns the key if
+    taken. Parameters: every column of the record."""
+    taken_over = {c.key: insert.excluded[c.key] for c in _KEYS.columns if not c.primary_key}
+    return insert.on_conflict_do_update(
+        index_elements=[_KEYS.c.user_id, _KEYS.c.key],
+        set_=taken_over,
+        where=_KEYS.c.expires_at < insert.excluded.created_at,
+    ).returning(_KEYS.c.key)
+
+
+_CLAIM = {
+    "postgresql": _claim_statement(postgresql.insert(_KEYS)),
+    "sqlite": _claim_statement(sqlite.insert(_KEYS)),
+}
+_COMPLETE = (
+    update(_KEYS)
+    .where(_THIS_KEY)
+    .values(
+        state=COMPLETED,
+        status_code=bindparam("status"),
+        body=bindparam("response"),
+        location=bindparam("where"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -81,15 +110,7 @@ async def claim(
         "created_at": now,
         "expires_at": now + timedelta(seconds=ttl_seconds),
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(IdempotencyRecord).values(**values)
-    taken = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[IdempotencyRecord.user_id, IdempotencyRecord.key],
-            set_={k: v for k, v in values.items() if k not in {"user_id", "key"}},
-            where=IdempotencyRecord.expires_at < now,
-        ).returning(IdempotencyRecord.key)
-    )
+    taken = await session.execute(_CLAIM[session.get_bind().dialect.name], values)
     if taken.first() is not None:
         return None
     existing = await session.scalar(
@@ -127,16 +148,16 @@ async def complete(
     session: AsyncSession, user_id: uuid.UUID, key: str, response: StoredResponse
 ) -> None:
     """Store the final response for replay (no-op if the record is gone)."""
+    body = json.dumps(response.body, separators=(",", ":"))
     await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-        .values(
-            state=COMPLETED,
-            status_code=response.status_code,
-            body=json.dumps(response.body, separators=(",", ":")),
-            location=response.location,
-        )
-        .execution_options(synchronize_session=False)
+        _COMPLETE,
+        {
+            "uid": user_id,
+            "k": key,
+            "status": response.status_code,
+            "response": body,
+            "where": response.location,
+        },
     )
 
 

@@ -28,7 +28,7 @@ class Order(Base):
     __tablename__ = "orders"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), index=True)
     total_amount: Mapped[int] = mapped_column(Integer)
@@ -50,9 +50,9 @@ class OrderLine(Base):
     __tablename__ = "order_lines"
 
     order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+        Uuid, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
     )
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer, ForeignKey("products.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_amount: Mapped[int] = mapped_column(Integer)
@@ -66,7 +66,7 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_records"
 
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))

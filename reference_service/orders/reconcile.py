@@ -75,8 +75,8 @@ async def sweep(
         async with sessions.begin() as session:
             if found is not None:
                 current = await orders.get(session, order.id)
-                paid = orders.mark_paid(session, current, found.provider, found.ref)
-                orders.record_attempt(
+                paid = await orders.mark_paid(session, current, found.provider, found.ref)
+                await orders.record_attempt(
                     session,
                     paid,
                     kind="charge",
@@ -107,7 +107,7 @@ async def sweep(
         async with sessions.begin() as session:
             failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
             if found is not None:
-                orders.record_attempt(
+                await orders.record_attempt(
                     session,
                     failed,
                     kind="refund",

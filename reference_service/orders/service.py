@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reference_service.catalog.models import Product
+from reference_service.db import row_of, table_of, utcnow
 from reference_service.errors import ConflictError, DomainError, NotFoundError
 from reference_service.events import service as events
 from reference_service.inventory import service as inventory
@@ -16,6 +18,29 @@ from reference_service.orders.models import Order, OrderLine, OrderStatus
 from reference_service.orders.schemas import OrderLineRead, OrderRead
 from reference_service.payments.models import PaymentAttempt
 from reference_service.payments.schemas import PaymentSummary
+
+# Checkout's statements, built once on the tables (see `db.table_of`).
+_PRODUCTS = table_of(Product)
+_ORDERS = table_of(Order)
+_LINES = table_of(OrderLine)
+_ATTEMPTS = table_of(PaymentAttempt)
+_PRICES = select(
+    _PRODUCTS.c.id, _PRODUCTS.c.name, _PRODUCTS.c.price_amount, _PRODUCTS.c.price_currency
+).where(_PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ORDER = insert(_ORDERS)
+_INSERT_LINES = insert(_LINES)
+_INSERT_ATTEMPT = insert(_ATTEMPTS)
+_CONFIRM = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .values(
+        status=OrderStatus.CONFIRMED,
+        payment_status="captured",
+        payment_provider=bindparam("provider"),
+        charge_ref=bindparam("ref"),
+        updated_at=bindparam("now", type_=_ORDERS.c.updated_at.type),
+    )
+)
 
 
 def charge_key(order_id: uuid.UUID) -> str:
@@ -70,15 +95,14 @@ async def create_pending(
     *,
     lock_rows: bool = False,
 ) -> Order:
-    """Price the lines from the catalog, reserve stock, and record a pending order."""
+    """Price the lines from the catalog, reserve stock, and record a pending order.
+
+    The order is written with plain INSERTs and returned unattached to the session.
+    """
     if not lines:
         raise DomainError("empty-order", 422, "The order has no items and the cart is empty.")
-    products = {
-        p.id: p
-        for p in await session.scalars(
-            select(Product).where(Product.id.in_([pid for pid, _ in lines]))
-        )
-    }
+    result = await session.execute(_PRICES, {"ids": [pid for pid, _ in lines]})
+    products = {row.id: row for row in result}
     missing = [pid for pid, _ in lines if pid not in products]
     if missing:
         raise NotFoundError(f"Product {missing[0]}")
@@ -86,14 +110,23 @@ async def create_pending(
     if len(currencies) > 1:
         raise DomainError("mixed-currency", 422, "All items of an order must share a currency.")
     await inventory.reserve(session, lines, lock_rows=lock_rows)
+    now = utcnow()
+    order_id = uuid.uuid4()
     order = Order(
+        id=order_id,
         user_id=user_id,
         idempotency_key=idempotency_key,
         status=OrderStatus.PENDING_PAYMENT,
         total_amount=sum(products[pid].price_amount * qty for pid, qty in lines),
         currency=currencies.pop(),
+        payment_status="pending",
+        payment_provider=None,
+        charge_ref=None,
+        created_at=now,
+        updated_at=now,
         lines=[
             OrderLine(
+                order_id=order_id,
                 product_id=pid,
                 name=products[pid].name,
                 quantity=qty,
@@ -102,9 +135,11 @@ async def create_pending(
             for pid, qty in lines
         ],
     )
-    session.add(order)
-    await session.flush()
-    events.record(session, "inventory.reserved", order.id, lines=[list(line) for line in lines])
+    await session.execute(_INSERT_ORDER, row_of(order, _ORDERS))
+    await session.execute(_INSERT_LINES, [row_of(line, _LINES) for line in order.lines])
+    await events.append(
+        session, ("inventory.reserved", order.id, {"lines": [list(line) for line in lines]})
+    )
     return order
 
 
@@ -113,18 +148,27 @@ def lines_of(order: Order) -> list[tuple[int, int]]:
     return [(line.product_id, line.quantity) for line in order.lines]
 
 
-def mark_paid(session: AsyncSession, order: Order, provider: str, charge_ref: str | None) -> Order:
-    """The charge went through: the order (as reserved, not read again) is confirmed."""
-    session.add(order)
-    order.status = OrderStatus.CONFIRMED
-    order.payment_status = "captured"
-    order.payment_provider = provider
-    order.charge_ref = charge_ref
-    events.record(
-        session, "payments.authorized", order.id, amount=order.total_amount, provider=provider
-    )
-    events.record(
-        session, "orders.created", order.id, user_id=str(order.user_id), total=order.total_amount
+async def mark_paid(
+    session: AsyncSession, order: Order, provider: str, charge_ref: str | None
+) -> Order:
+    """The charge went through: confirm the order, updating `order` (as reserved, not read
+    again) to match without making it a change the session would write once more."""
+    now = utcnow()
+    params = {"order_id": order.id, "provider": provider, "ref": charge_ref, "now": now}
+    await session.execute(_CONFIRM, params)
+    confirmed = {
+        "status": OrderStatus.CONFIRMED,
+        "payment_status": "captured",
+        "payment_provider": provider,
+        "charge_ref": charge_ref,
+        "updated_at": now,
+    }
+    for name, value in confirmed.items():
+        set_committed_value(order, name, value)
+    await events.append(
+        session,
+        ("payments.authorized", order.id, {"amount": order.total_amount, "provider": provider}),
+        ("orders.created", order.id, {"user_id": str(order.user_id), "total": order.total_amount}),
     )
     return order
 
@@ -146,7 +190,7 @@ async def mark_failed(
     return order
 
 
-def record_attempt(
+async def record_attempt(
     session: AsyncSession,
     order: Order,
     *,
@@ -158,19 +202,20 @@ def record_attempt(
     error_code: str | None = None,
 ) -> None:
     """Keep a charge or refund attempt for reconciliation and the admin view."""
-    session.add(
-        PaymentAttempt(
-            order_id=order.id,
-            kind=kind,
-            status=status,
-            amount=order.total_amount,
-            currency=order.currency,
-            provider=provider,
-            gateway_ref=ref,
-            idempotency_key=key,
-            error_code=error_code,
-        )
-    )
+    attempt = {
+        "id": uuid.uuid4(),
+        "order_id": order.id,
+        "kind": kind,
+        "status": status,
+        "amount": order.total_amount,
+        "currency": order.currency,
+        "provider": provider,
+        "gateway_ref": ref,
+        "idempotency_key": key,
+        "error_code": error_code,
+        "created_at": utcnow(),
+    }
+    await session.execute(_INSERT_ATTEMPT, attempt)
 
 
 async def get(session: AsyncSession, order_id: uuid.UUID) -> Order:

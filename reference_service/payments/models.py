@@ -34,7 +34,7 @@ class PaymentAttempt(Base):
     __tablename__ = "payment_attempts"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))
     amount: Mapped[int] = mapped_column(Integer)
