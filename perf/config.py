@@ -63,11 +63,17 @@ class ShapeConfig(BaseModel):
 
     stages: list[Stage] = Field(default_factory=list)
     step: Step | None = None
+    # SLOs this shape's traffic cannot judge, each with why: reported as skipped, with the
+    # observed figure still shown (thresholds stay the catalog's; this only says which apply).
+    unjudged: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
         if bool(self.stages) == (self.step is not None):
             raise ValueError("a shape has either `stages` or `step`")
+        for slo_id, why in self.unjudged.items():
+            if not slo_id.startswith("SLO-") or not why.strip():
+                raise ValueError(f"unjudged takes SLO ids with a reason each, not {slo_id!r}")
         return self
 
     def plan(self) -> list[Stage]:

@@ -119,6 +119,7 @@ class GateResult:
     reasons: list[str] = field(default_factory=list)
     requests: int = 0
     failures: int = 0
+    notes: list[str] = field(default_factory=list)  # SLOs left unjudged, and why
 
     @property
     def exit_code(self) -> int:
@@ -195,13 +196,26 @@ def _cache_hit(slo: Slo, ratio: float | None) -> list[SloResult]:
     return [_result(slo, ratio, "catalog cache", judge(slo, ratio))]
 
 
+def check_unjudged(unjudged: Mapping[str, str], catalog: Catalog) -> None:
+    """Every SLO a shape leaves unjudged is one the gate judges (ValueError otherwise)."""
+    unknown = sorted(set(unjudged) - (set(GATED_SLOS) & set(catalog.slos)))
+    if unknown:
+        raise ValueError(f"unjudged names SLOs the gate does not judge: {', '.join(unknown)}")
+
+
 def evaluate(
-    groups: Iterable[GroupStats], catalog: Catalog, cache_hit_ratio: float | None = None
+    groups: Iterable[GroupStats],
+    catalog: Catalog,
+    cache_hit_ratio: float | None = None,
+    unjudged: Mapping[str, str] | None = None,
 ) -> GateResult:
     """Judge the statistics against the catalog's SLOs; verdict, score and readable reasons.
 
-    `cache_hit_ratio` (percent, from the target's own metrics) is judged when known.
+    `cache_hit_ratio` (percent, from the target's own metrics) is judged when known. SLOs in
+    `unjudged` (id -> why) are measured and reported as skipped, and the why kept as a note.
     """
+    unjudged = unjudged or {}
+    check_unjudged(unjudged, catalog)
     stats = [g for g in groups if g.requests > 0]
     overall = pool(stats)
     if overall.requests == 0:
@@ -216,6 +230,7 @@ def evaluate(
     }
     results: list[SloResult] = []
     reasons: list[str] = []
+    notes: list[str] = []
     earned = possible = 0.0
     key_missed = False
     for slo_id in GATED_SLOS:
@@ -223,6 +238,10 @@ def evaluate(
             continue
         slo = catalog.slo(slo_id)
         judged = judges[slo_id](slo)
+        if slo_id in unjudged:
+            results.extend(r.model_copy(update={"verdict": Verdict.SKIPPED}) for r in judged)
+            notes.append(f"{slo_id} not judged for this shape: {unjudged[slo_id]}")
+            continue
         results.extend(judged)
         worst = max((r.verdict for r in judged), key=_SEVERITY.__getitem__)
         if worst is Verdict.SKIPPED:
@@ -245,4 +264,4 @@ def evaluate(
     else:
         verdict = Verdict.FAIL
     reasons.sort(key=lambda text: (" FAIL " not in text, text))
-    return GateResult(verdict, score, results, reasons, overall.requests, overall.failures)
+    return GateResult(verdict, score, results, reasons, overall.requests, overall.failures, notes)

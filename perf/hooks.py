@@ -19,9 +19,9 @@ from locust.runners import MasterRunner
 
 from assay.catalog import load_catalog
 from perf import summary
-from perf.config import OUT_ENV, WORKERS_ENV, load_config
+from perf.config import OUT_ENV, WORKERS_ENV, load_config, shape_name
 from perf.data import DATA_ENV, TestData, from_environment
-from perf.gate import evaluate
+from perf.gate import check_unjudged, evaluate
 from perf.journeys import Plan, Shopper
 from perf.metrics import catalog_cache_counts, hit_ratio
 from perf.plan import requests_per_iteration
@@ -35,6 +35,8 @@ _cache_before: dict[str, tuple[float, float] | None] = {}
 def on_init(environment: Environment, **_: Any) -> None:
     """Load (or make, through the API) the test data and tell users and shape about it."""
     config = load_config()
+    # A shape that names an SLO the gate does not judge fails here, not after the run.
+    check_unjudged(config.shape(shape_name()).unjudged, load_catalog())
     SERVER_ERRORS.install(environment)
     if isinstance(environment.runner, MasterRunner):
         # The master runs no users; it only needs the pacing for the shape.
@@ -75,7 +77,8 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     catalog = load_catalog()
     host = environment.host or ""
     ratio = hit_ratio(_cache_before.get(host), catalog_cache_counts(host) if host else None)
-    gate = evaluate(judged, catalog, cache_hit_ratio=ratio)
+    unjudged = shape.config.shape(shape.name).unjudged if isinstance(shape, ThroughputShape) else {}
+    gate = evaluate(judged, catalog, cache_hit_ratio=ratio, unjudged=unjudged)
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)
     metrics["achieved_rps"] = round(gate.requests / elapsed, 1)
     result = summary.build(
@@ -92,6 +95,8 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     log.info("SLO gate: %s (score %s)", gate.verdict.upper(), gate.score)
     for reason in gate.reasons:
         log.warning("SLO gate: %s", reason)
+    for note in gate.notes:
+        log.info("SLO gate: %s", note)
     environment.process_exit_code = gate.exit_code
 
 

@@ -45,7 +45,7 @@ def checks(gate: GateResult, groups: list[GroupStats], shape: str, catalog: Cata
             controls=_controls(catalog, links["shapes"].get(shape, [])),
             verdict=gate.verdict if gate.verdict is not Verdict.WARNING else Verdict.PASS,
             evidence=["perf/stats.csv", "perf/report.html"],
-            message="; ".join(gate.reasons) or None,
+            message="; ".join([*gate.reasons, *gate.notes]) or None,
         )
     ]
     for journey in sorted({g.journey for g in groups}):

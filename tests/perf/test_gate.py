@@ -6,6 +6,7 @@ import pytest
 
 from assay.catalog import Catalog, load_catalog
 from assay.summary import Verdict
+from perf.config import ShapeConfig, Stage, load_config
 from perf.gate import (
     CACHE_HIT,
     CHECKOUT,
@@ -193,3 +194,32 @@ def test_cache_hit_ratio_from_the_targets_counters_is_judged_but_not_key(catalog
     assert result.verdict is not Verdict.FAIL  # a non-key miss only lowers the score
     assert result.score is not None
     assert result.score < 100.0
+
+
+def test_an_slo_the_shape_leaves_unjudged_is_shown_skipped_with_why(catalog: Catalog) -> None:
+    why = "this traffic cannot say"
+    result = evaluate(healthy(), catalog, cache_hit_ratio=60.0, unjudged={CACHE_HIT: why})
+    cache = by_scope(result.slos, CACHE_HIT)["catalog cache"]
+    assert cache.verdict is Verdict.SKIPPED
+    assert cache.observed == 60.0  # still measured and reported
+    assert result.verdict is Verdict.PASS
+    assert result.score == 100.0  # out of the score, not counted as a pass
+    assert result.notes == [f"{CACHE_HIT} not judged for this shape: {why}"]
+    assert not result.reasons
+
+
+def test_unjudged_must_name_an_slo_the_gate_judges(catalog: Catalog) -> None:
+    with pytest.raises(ValueError, match="SLO-NOT-THERE"):
+        evaluate(healthy(), catalog, unjudged={"SLO-NOT-THERE": "why"})
+
+
+def test_the_smoke_shape_leaves_only_the_cache_hit_ratio_unjudged(catalog: Catalog) -> None:
+    config = load_config()
+    assert set(config.shape("smoke").unjudged) == {CACHE_HIT}
+    for name in ("sustained", "spike", "soak", "step"):
+        assert not config.shape(name).unjudged, name
+
+
+def test_a_shape_must_say_why_it_leaves_an_slo_unjudged() -> None:
+    with pytest.raises(ValueError, match="reason"):
+        ShapeConfig(stages=[Stage(rps=1, duration_s=1)], unjudged={CACHE_HIT: " "})
