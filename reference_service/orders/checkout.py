@@ -20,12 +20,17 @@ from reference_service.metrics import Metrics
 from reference_service.orders import idempotency
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
-from reference_service.orders.models import Order
+from reference_service.orders.models import Order, OrderStatus
 from reference_service.orders.reconcile import UNCERTAIN
 from reference_service.orders.schemas import OrderCreate, OrderRead
+from reference_service.payments.gateway import GatewayResult
 from reference_service.payments.resilience import BREAKER_STATES
-from reference_service.payments.service import PaymentProcessor
+from reference_service.payments.service import PaymentProcessor, PaymentUnavailableError
 
+REFUNDING = (
+    "The order's reservation expired while the payment was taken; the charge will be "
+    "refunded and nothing is held. Retry later."
+)
 StockChanged = Callable[[list[int]], Awaitable[None]]
 SessionHook = Callable[[AsyncSession], Awaitable[None]]
 
@@ -98,7 +103,6 @@ class Checkout:
     async def _pay(
         self, user_id: uuid.UUID, key: str, request: OrderCreate, order: Order
     ) -> StoredResponse:
-        from_cart = request.items is None
         product_ids = [line.product_id for line in order.lines]
         await self.on_stock_change(product_ids)
         pay_key = orders.charge_key(order.id)
@@ -110,7 +114,12 @@ class Checkout:
         if result is None:
             reason = UNCERTAIN if outcome.uncertain_at else "unavailable"
             async with self.sessions.begin() as session:
-                failed = await orders.mark_failed(session, order.id, reason, outcome.uncertain_at)
+                failed, settled = await orders.mark_failed(
+                    session, order.id, reason, outcome.uncertain_at
+                )
+                if outcome.uncertain_at and not settled and failed.status == OrderStatus.FAILED:
+                    # The sweep failed it meanwhile: a charge that did land must still be found.
+                    await orders.refund_later(session, failed.id, outcome.uncertain_at, UNCERTAIN)
                 await orders.record_attempt(
                     session,
                     failed,
@@ -122,35 +131,76 @@ class Checkout:
             await self.on_stock_change(product_ids)
             self.metrics.payments.labels(outcome.uncertain_at or "none", "charge", reason).inc()
             raise self.payments.unavailable()
+        status = "succeeded" if result.approved else "failed"
         async with self.sessions.begin() as session:
             if result.approved:
-                done = await orders.mark_paid(session, order, result.provider, result.ref)
-                status, outcome_label = "succeeded", "confirmed"
-                if from_cart:
-                    await cart.clear(session, user_id)
-                response = StoredResponse(
-                    201, orders.to_read(done).model_dump(mode="json"), f"/orders/{done.id}"
-                )
+                response = await self._confirm(session, user_id, request, order, result, pay_key)
             else:
-                done = await orders.mark_failed(session, order.id, "declined", result.provider)
-                status, outcome_label = "failed", "declined"
-                response = StoredResponse(402, _declined_problem(done.id, result.code))
+                response = await self._decline(session, order, result, pay_key)
+            if response is not None:
+                await idempotency.complete(session, user_id, key, response)
+        self.metrics.payments.labels(result.provider, "charge", status).inc()
+        if response is None:
+            raise PaymentUnavailableError(self.payments.retry_after_s, REFUNDING)
+        if not result.approved:
+            await self.on_stock_change(product_ids)
+        self.metrics.orders.labels("confirmed" if result.approved else "declined").inc()
+        return response
+
+    async def _confirm(
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID,
+        request: OrderCreate,
+        order: Order,
+        result: GatewayResult,
+        pay_key: str,
+    ) -> StoredResponse | None:
+        """Confirm the charged order. If the reconciliation sweep settled it while the
+        gateway answered: confirmed (it found this charge) is answered as usual; failed
+        (stock released) leaves the charge to the sweep's refund pass and returns None."""
+
+        async def record_capture(of: Order) -> None:
             await orders.record_attempt(
                 session,
-                done,
+                of,
                 kind="charge",
-                status=status,
+                status="succeeded",
                 provider=result.provider,
                 key=pay_key,
                 ref=result.ref,
-                error_code=result.code,
             )
-            await idempotency.complete(session, user_id, key, response)
-        if not result.approved:
-            await self.on_stock_change(product_ids)
-        self.metrics.payments.labels(result.provider, "charge", status).inc()
-        self.metrics.orders.labels(outcome_label).inc()
-        return response
+
+        if await orders.mark_paid(session, order, result.provider, result.ref):
+            if request.items is None:
+                await cart.clear(session, user_id)
+            await record_capture(order)
+            body = orders.to_read(order).model_dump(mode="json")
+            return StoredResponse(201, body, f"/orders/{order.id}")
+        settled = await orders.get(session, order.id)
+        if settled.status == OrderStatus.CONFIRMED:
+            body = orders.to_read(settled).model_dump(mode="json")
+            return StoredResponse(201, body, f"/orders/{settled.id}")
+        await record_capture(settled)
+        await orders.refund_later(session, settled.id, result.provider, UNCERTAIN)
+        return None
+
+    async def _decline(
+        self, session: AsyncSession, order: Order, result: GatewayResult, pay_key: str
+    ) -> StoredResponse:
+        """Fail the declined order and release its stock; the 402 to answer."""
+        failed, _ = await orders.mark_failed(session, order.id, "declined", result.provider)
+        await orders.record_attempt(
+            session,
+            failed,
+            kind="charge",
+            status="failed",
+            provider=result.provider,
+            key=pay_key,
+            ref=result.ref,
+            error_code=result.code,
+        )
+        return StoredResponse(402, _declined_problem(failed.id, result.code))
 
     def _export_breakers(self) -> None:
         # Set where the breaker changes, not only when /metrics is scraped: under gunicorn a

@@ -75,10 +75,11 @@ async def sweep(
         async with sessions.begin() as session:
             if found is not None:
                 current = await orders.get(session, order.id)
-                paid = await orders.mark_paid(session, current, found.provider, found.ref)
+                if not await orders.mark_paid(session, current, found.provider, found.ref):
+                    continue  # checkout confirmed it meanwhile
                 await orders.record_attempt(
                     session,
-                    paid,
+                    current,
                     kind="charge",
                     status="succeeded",
                     provider=found.provider,
@@ -86,12 +87,16 @@ async def sweep(
                     ref=found.ref,
                 )
                 response = StoredResponse(
-                    201, orders.to_read(paid).model_dump(mode="json"), f"/orders/{paid.id}"
+                    201, orders.to_read(current).model_dump(mode="json"), f"/orders/{current.id}"
                 )
-                await idempotency.complete(session, paid.user_id, paid.idempotency_key, response)
+                await idempotency.complete(
+                    session, current.user_id, current.idempotency_key, response
+                )
                 done["confirmed"] += 1
             else:
-                await orders.mark_failed(session, order.id, "expired")
+                _, settled = await orders.mark_failed(session, order.id, "expired")
+                if not settled:
+                    continue  # checkout settled it meanwhile
                 await idempotency.release(session, order.user_id, order.idempotency_key)
                 done["expired"] += 1
         await on_stock_change([line.product_id for line in order.lines])

@@ -30,16 +30,28 @@ _PRICES = select(
 _INSERT_ORDER = insert(_ORDERS)
 _INSERT_LINES = insert(_LINES)
 _INSERT_ATTEMPT = insert(_ATTEMPTS)
-_CONFIRM = (
+# Settling a pending order is a compare-and-set: checkout and the reconciliation sweep may
+# both try, and only the first one's outcome holds.
+_SETTLE = update(_ORDERS).where(
+    _ORDERS.c.id == bindparam("order_id"), _ORDERS.c.status == OrderStatus.PENDING_PAYMENT
+)
+_CONFIRM = _SETTLE.values(
+    status=OrderStatus.CONFIRMED,
+    payment_status="captured",
+    payment_provider=bindparam("provider"),
+    charge_ref=bindparam("ref"),
+    updated_at=bindparam("now", type_=_ORDERS.c.updated_at.type),
+)
+_FAIL = _SETTLE.values(
+    status=OrderStatus.FAILED,
+    payment_status=bindparam("reason"),
+    payment_provider=bindparam("provider"),
+    updated_at=bindparam("now", type_=_ORDERS.c.updated_at.type),
+)
+_REFUND_LATER = (
     update(_ORDERS)
-    .where(_ORDERS.c.id == bindparam("order_id"))
-    .values(
-        status=OrderStatus.CONFIRMED,
-        payment_status="captured",
-        payment_provider=bindparam("provider"),
-        charge_ref=bindparam("ref"),
-        updated_at=bindparam("now", type_=_ORDERS.c.updated_at.type),
-    )
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.status == OrderStatus.FAILED)
+    .values(payment_status=bindparam("reason"), payment_provider=bindparam("provider"))
 )
 
 
@@ -150,12 +162,18 @@ def lines_of(order: Order) -> list[tuple[int, int]]:
 
 async def mark_paid(
     session: AsyncSession, order: Order, provider: str, charge_ref: str | None
-) -> Order:
-    """The charge went through: confirm the order, updating `order` (as reserved, not read
-    again) to match without making it a change the session would write once more."""
+) -> bool:
+    """The charge went through: pending -> confirmed, and `order` (as reserved, not read
+    again) updated to match without becoming a change the session would write again.
+
+    False, with nothing written, when the order was no longer pending (the reconciliation
+    sweep settled it first).
+    """
     now = utcnow()
     params = {"order_id": order.id, "provider": provider, "ref": charge_ref, "now": now}
-    await session.execute(_CONFIRM, params)
+    result = await session.execute(_CONFIRM, params)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     confirmed = {
         "status": OrderStatus.CONFIRMED,
         "payment_status": "captured",
@@ -170,24 +188,42 @@ async def mark_paid(
         ("payments.authorized", order.id, {"amount": order.total_amount, "provider": provider}),
         ("orders.created", order.id, {"user_id": str(order.user_id), "total": order.total_amount}),
     )
-    return order
+    return True
 
 
 async def mark_failed(
     session: AsyncSession, order_id: uuid.UUID, reason: str, provider: str | None = None
-) -> Order:
-    """The charge did not go through (or may not have): release the stock, fail the order."""
-    order = await get(session, order_id)
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        return order
-    await inventory.release(session, lines_of(order))
-    order.status = OrderStatus.FAILED
-    order.payment_status = reason
-    order.payment_provider = provider
-    events.record(session, "payments.failed", order.id, reason=reason)
-    events.record(session, "inventory.released", order.id, lines=[list(x) for x in lines_of(order)])
-    await session.flush()
-    return order
+) -> tuple[Order, bool]:
+    """The charge did not go through (or may not have): pending -> failed, stock released.
+
+    Returns the order as it now is, and whether this call failed it (False: it was no
+    longer pending, and nothing was changed).
+    """
+    params = {"order_id": order_id, "reason": reason, "provider": provider, "now": utcnow()}
+    result = await session.execute(_FAIL, params)
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None:
+        raise NotFoundError("Order")
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return order, False
+    released = lines_of(order)
+    await inventory.release(session, released)
+    await events.append(
+        session,
+        ("payments.failed", order.id, {"reason": reason}),
+        ("inventory.released", order.id, {"lines": [list(x) for x in released]}),
+    )
+    return order, True
+
+
+async def refund_later(
+    session: AsyncSession, order_id: uuid.UUID, provider: str, reason: str
+) -> None:
+    """A charge was captured for an order that had already failed: mark it with `reason` so
+    the reconciliation job's refund pass finds the capture and refunds it."""
+    await session.execute(
+        _REFUND_LATER, {"order_id": order_id, "reason": reason, "provider": provider}
+    )
 
 
 async def record_attempt(

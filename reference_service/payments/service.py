@@ -14,13 +14,16 @@ log = structlog.get_logger("reference_service.payments")
 
 
 class PaymentUnavailableError(DomainError):
-    """No gateway could take the payment; nothing was charged or held."""
+    """No gateway could take the payment; nothing is charged (or a charge that landed on an
+    order that had expired meanwhile is being refunded) and nothing is held."""
 
-    def __init__(self, retry_after_s: int = 5) -> None:
+    NOTHING_CHARGED = "Payments are temporarily unavailable; nothing was charged. Retry later."
+
+    def __init__(self, retry_after_s: int = 5, detail: str = NOTHING_CHARGED) -> None:
         super().__init__(
             "payment-unavailable",
             503,
-            "Payments are temporarily unavailable; nothing was charged. Retry later.",
+            detail,
             title="Payment unavailable",
             headers={"Retry-After": str(retry_after_s)},
         )
