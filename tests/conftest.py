@@ -44,12 +44,10 @@ def machine_lock(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def machine_to_itself(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The test saturates the CPU or judges latency: no other such test runs meanwhile.
+    """No other test holding this lock runs meanwhile, on any xdist worker of the session.
 
-    An exclusive lock on a file every xdist worker of this session shares (the parent of the
-    workers' temporary directories). Without it a latency verdict measures whichever load
-    test the other worker runs at that moment (a checkout p95 of 300 ms on a healthy service
-    while the benchmark saturated both cores).
+    An exclusive lock on a file every worker shares (the parent of the workers' temporary
+    directories). Every `slow` test takes it (see `slow_tests_take_turns`).
     """
     with machine_lock(tmp_path_factory).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -57,6 +55,15 @@ def machine_to_itself(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def slow_tests_take_turns(request: pytest.FixtureRequest) -> None:
+    """`slow` tests start servers, stacks and load, and some judge latency: two at once on the
+    two shared cores made a healthy stack miss its checkout p95 (320 ms against 300) in CI.
+    They take turns; the fast tests still run beside them."""
+    if request.node.get_closest_marker("slow") is not None:
+        request.getfixturevalue("machine_to_itself")
 
 
 @pytest.fixture(scope="session")

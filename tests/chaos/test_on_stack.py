@@ -67,7 +67,6 @@ def test_actions_and_probes_act_on_the_real_processes(configured: Stack) -> None
 
 
 @pytest.mark.req("REQ-PAY-002")
-@pytest.mark.usefixtures("machine_to_itself")
 def test_latency_spike_passes_then_fails_readably_on_a_weakened_service(
     configured: Stack, tmp_path: Path
 ) -> None:

@@ -11,7 +11,6 @@ import pytest
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("machine_to_itself")
 def test_the_benchmark_prints_its_table() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("CI") == "true":

@@ -81,7 +81,6 @@ def served_requests(target: Target) -> int:
     return int(total)
 
 
-@pytest.mark.usefixtures("machine_to_itself")
 def test_smoke_run_passes_the_gate_and_writes_every_output(
     target: Target, small_load: Path, tmp_path: Path
 ) -> None:
