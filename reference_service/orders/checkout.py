@@ -4,7 +4,8 @@
    (a concurrent duplicate waits on the key, then sees it in flight; any refusal rolls the
    claim back with everything else);
 2. charge the gateway (charge key derived from the order, so retries never double-charge);
-3. confirm, or fail and release; store the response for replays.
+3. confirm, or fail and release; store the response for replays. Both only move the order
+   out of pending: if the reconciliation sweep settled it first, its outcome stands.
 """
 
 from __future__ import annotations
@@ -159,29 +160,17 @@ class Checkout:
         """Confirm the charged order. If the reconciliation sweep settled it while the
         gateway answered: confirmed (it found this charge) is answered as usual; failed
         (stock released) leaves the charge to the sweep's refund pass and returns None."""
-
-        async def record_capture(of: Order) -> None:
-            await orders.record_attempt(
-                session,
-                of,
-                kind="charge",
-                status="succeeded",
-                provider=result.provider,
-                key=pay_key,
-                ref=result.ref,
-            )
-
         if await orders.mark_paid(session, order, result.provider, result.ref):
             if request.items is None:
                 await cart.clear(session, user_id)
-            await record_capture(order)
+            await _record_answer(session, order, "charge", result, pay_key)
             body = orders.to_read(order).model_dump(mode="json")
             return StoredResponse(201, body, f"/orders/{order.id}")
         settled = await orders.get(session, order.id)
         if settled.status == OrderStatus.CONFIRMED:
             body = orders.to_read(settled).model_dump(mode="json")
             return StoredResponse(201, body, f"/orders/{settled.id}")
-        await record_capture(settled)
+        await _record_answer(session, settled, "charge", result, pay_key)
         await orders.refund_later(session, settled.id, result.provider, UNCERTAIN)
         return None
 
@@ -190,16 +179,7 @@ class Checkout:
     ) -> StoredResponse:
         """Fail the declined order and release its stock; the 402 to answer."""
         failed, _ = await orders.mark_failed(session, order.id, "declined", result.provider)
-        await orders.record_attempt(
-            session,
-            failed,
-            kind="charge",
-            status="failed",
-            provider=result.provider,
-            key=pay_key,
-            ref=result.ref,
-            error_code=result.code,
-        )
+        await _record_answer(session, failed, "charge", result, pay_key)
         return StoredResponse(402, _declined_problem(failed.id, result.code))
 
     def _export_breakers(self) -> None:
@@ -221,20 +201,27 @@ class Checkout:
         )
         async with self.sessions.begin() as session:
             cancelled = await orders.mark_cancelled(session, order.id)
-            await orders.record_attempt(
-                session,
-                cancelled,
-                kind="refund",
-                status="succeeded" if result.approved else "failed",
-                provider=result.provider,
-                key=key,
-                ref=result.ref,
-                error_code=result.code,
-            )
+            await _record_answer(session, cancelled, "refund", result, key)
         await self.on_stock_change([line.product_id for line in cancelled.lines])
         self.metrics.payments.labels(result.provider, "refund", "succeeded").inc()
         self.metrics.orders.labels("cancelled").inc()
         return orders.to_read(cancelled)
+
+
+async def _record_answer(
+    session: AsyncSession, order: Order, kind: str, result: GatewayResult, key: str
+) -> None:
+    """A gateway's answer to the order's charge or refund, kept as a payment attempt."""
+    await orders.record_attempt(
+        session,
+        order,
+        kind=kind,
+        status="succeeded" if result.approved else "failed",
+        provider=result.provider,
+        key=key,
+        ref=result.ref,
+        error_code=result.code,
+    )
 
 
 def _declined_problem(order_id: uuid.UUID, code: str | None) -> dict[str, object]:
