@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reference_service.cart import service as cart
+from reference_service.db import utcnow
 from reference_service.errors import DomainError
 from reference_service.metrics import Metrics
 from reference_service.orders import idempotency
@@ -65,10 +66,16 @@ class Checkout:
     async def place(self, user_id: uuid.UUID, key: str, request: OrderCreate) -> StoredResponse:
         """Create an order exactly once per (user, key)."""
         digest = idempotency.fingerprint(request.model_dump(mode="json"))
+        claimed_at = utcnow()
         try:
             async with self.sessions.begin() as session:
                 replay = await idempotency.claim(
-                    session, user_id, key, digest, ttl_seconds=self.idempotency_ttl_s
+                    session,
+                    user_id,
+                    key,
+                    digest,
+                    ttl_seconds=self.idempotency_ttl_s,
+                    now=claimed_at,
                 )
                 if replay is None:
                     order = await self._reserve(session, user_id, key, request)
@@ -81,8 +88,10 @@ class Checkout:
         try:
             return await self._pay(user_id, key, request, order)
         except BaseException as exc:
+            # Only this request's claim: if the reconciliation sweep released the key while
+            # this request stalled, a retry may hold it now.
             async with self.sessions.begin() as session:
-                await idempotency.release(session, user_id, key)
+                await idempotency.release(session, user_id, key, claimed_at)
             self._count_failure(exc)
             raise
 

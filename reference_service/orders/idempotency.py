@@ -11,10 +11,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, select, update
+from sqlalchemy import Insert, bindparam, delete, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,7 @@ async def claim(
     digest: str,
     *,
     ttl_seconds: int,
+    now: datetime | None = None,
 ) -> StoredResponse | None:
     """Take the key for this request; a StoredResponse means replay it instead of working.
 
@@ -98,7 +99,7 @@ async def claim(
     concurrent request with the same key waits on the key until this transaction ends, then
     sees the record (in flight: 409) or, if this one rolled back, claims the key itself.
     """
-    now = utcnow()
+    now = now or utcnow()
     values = {
         "user_id": user_id,
         "key": key,
@@ -161,12 +162,17 @@ async def complete(
     )
 
 
-async def release(session: AsyncSession, user_id: uuid.UUID, key: str) -> None:
-    """Give the key back so the client may retry with it."""
+async def release(
+    session: AsyncSession, user_id: uuid.UUID, key: str, claimed_at: datetime | None = None
+) -> None:
+    """Give the key back so the client may retry with it: the in-flight claim made at
+    `claimed_at` (one's own), or with None whichever claim is in flight."""
+    mine = IdempotencyRecord.created_at == claimed_at if claimed_at is not None else true()
     await session.execute(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id,
             IdempotencyRecord.key == key,
             IdempotencyRecord.state == IN_FLIGHT,
+            mine,
         )
     )

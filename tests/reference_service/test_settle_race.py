@@ -4,7 +4,8 @@ A worker that stalls between reserving and confirming (longer than the reservati
 the sweep settle its order first: failed with the stock released when the gateway had no
 charge yet, or confirmed when it had. The checkout that then resumes must not overwrite the
 sweep's outcome: confirming a failed order would sell stock that was already given back, and
-confirming twice would record the capture and the order's events twice.
+confirming twice would record the capture and the order's events twice. Nor may its clean-up
+take back the Idempotency-Key from a retry that claimed it after the sweep released it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from reference_service.events.models import OutboxEvent
 from reference_service.inventory.models import StockLevel
+from reference_service.orders import idempotency
 from reference_service.orders.models import IdempotencyRecord, Order, OrderStatus
 from reference_service.orders.reconcile import sweep
 from reference_service.orders.schemas import OrderCreate
@@ -31,6 +33,7 @@ from reference_service.users.models import User
 pytestmark = pytest.mark.req("REQ-INV-002", "REQ-PAY-003")
 PRODUCT = 1
 Charge = Callable[[str, int, str, str], Awaitable[ChargeOutcome]]
+Stall = Callable[[Runtime, Charge, uuid.UUID, str], Charge]  # wraps the charge of (user, key)
 
 
 @dataclass
@@ -101,7 +104,7 @@ class Race:
     after_next_pass: Outcome
 
 
-def _race(settings: Settings, stall: Callable[[Runtime, Charge], Charge]) -> Race:
+def _race(settings: Settings, stall: Stall) -> Race:
     """Check out one unit with the gateway call wrapped by `stall`, then sweep once more
     (same runtime: the embedded gateway's ledger lives in it)."""
     runtime = build_runtime(settings)
@@ -112,7 +115,8 @@ def _race(settings: Settings, stall: Callable[[Runtime, Charge], Charge]) -> Rac
             async with runtime.read_sessions() as session:
                 user = (await session.scalars(select(User).limit(1))).one()
             before = await _stock(runtime)
-            runtime.payments.charge = stall(runtime, runtime.payments.charge)  # type: ignore[method-assign]
+            stalled = stall(runtime, runtime.payments.charge, user.id, key)
+            runtime.payments.charge = stalled  # type: ignore[method-assign]
             request = OrderCreate.model_validate(
                 {
                     "items": [{"product_id": PRODUCT, "quantity": 1}],
@@ -137,7 +141,7 @@ def _race(settings: Settings, stall: Callable[[Runtime, Charge], Charge]) -> Rac
 def test_a_charge_landing_on_an_order_the_sweep_failed_is_refunded_not_confirmed(
     settings: Settings,
 ) -> None:
-    def sweep_first(runtime: Runtime, charge: Charge) -> Charge:
+    def sweep_first(runtime: Runtime, charge: Charge, *_: object) -> Charge:
         async def stalled(key: str, amount: int, currency: str, token: str) -> ChargeOutcome:
             await _sweep(runtime)  # no charge at the gateway yet: the sweep fails the order
             return await charge(key, amount, currency, token)
@@ -162,7 +166,7 @@ def test_a_charge_landing_on_an_order_the_sweep_failed_is_refunded_not_confirmed
 def test_an_order_the_sweep_confirmed_first_is_answered_once_and_recorded_once(
     settings: Settings,
 ) -> None:
-    def charge_then_sweep(runtime: Runtime, charge: Charge) -> Charge:
+    def charge_then_sweep(runtime: Runtime, charge: Charge, *_: object) -> Charge:
         async def stalled(key: str, amount: int, currency: str, token: str) -> ChargeOutcome:
             outcome = await charge(key, amount, currency, token)
             await _sweep(runtime)  # the charge is at the gateway: the sweep confirms the order
@@ -179,3 +183,18 @@ def test_an_order_the_sweep_confirmed_first_is_answered_once_and_recorded_once(
     assert race.outcome.key_state == "completed"
     assert race.next_pass["confirmed"] == race.next_pass["refunded"] == 0
     assert race.after_next_pass == race.outcome
+
+
+def test_a_stalled_checkout_leaves_a_retrys_claim_on_its_key_alone(settings: Settings) -> None:
+    def sweep_then_retry(runtime: Runtime, charge: Charge, user_id: uuid.UUID, key: str) -> Charge:
+        async def stalled(key_: str, amount: int, currency: str, token: str) -> ChargeOutcome:
+            await _sweep(runtime)  # fails the order and gives its Idempotency-Key back
+            async with runtime.sessions.begin() as session:  # the client's retry claims it
+                await idempotency.claim(session, user_id, key, "retry", ttl_seconds=3600)
+            return await charge(key_, amount, currency, token)
+
+        return stalled
+
+    race = _race(settings, sweep_then_retry)
+    assert race.status == 503
+    assert race.outcome.key_state == "in_flight"  # the retry's claim, still there
