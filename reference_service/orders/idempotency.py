@@ -98,6 +98,7 @@ async def claim(
     One statement: insert the in-flight record, or take over an expired one. On PostgreSQL a
     concurrent request with the same key waits on the key until this transaction ends, then
     sees the record (in flight: 409) or, if this one rolled back, claims the key itself.
+    `now` stamps the claim, so `release` can give back this claim and no later one.
     """
     now = now or utcnow()
     values = {
