@@ -16,14 +16,9 @@ _OUTBOX = table_of(OutboxEvent)
 _APPEND = insert(_OUTBOX)
 
 
-def record(session: AsyncSession, event_type: str, aggregate_id: object, **payload: Any) -> None:
-    """Add an event to the outbox; it commits or rolls back with the change it describes."""
-    session.add(OutboxEvent(type=event_type, aggregate_id=str(aggregate_id), payload=payload))
-
-
 async def append(session: AsyncSession, *events: Event) -> None:
-    """Write events to the outbox now, in order, with one statement (the checkout's path;
-    `record` leaves them to the session's flush)."""
+    """Add events to the outbox, in order, with one statement: they commit or roll back with
+    the change they describe."""
     rows = [
         {"type": kind, "aggregate_id": str(aggregate), "payload": payload}
         for kind, aggregate, payload in events

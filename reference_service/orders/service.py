@@ -301,8 +301,11 @@ async def mark_cancelled(session: AsyncSession, order_id: uuid.UUID) -> Order:
     order = await get(session, order_id)
     await session.refresh(order)
     await inventory.release(session, lines_of(order))
-    events.record(session, "orders.cancelled", order.id)
-    events.record(session, "inventory.released", order.id, lines=[list(x) for x in lines_of(order)])
+    await events.append(
+        session,
+        ("orders.cancelled", order.id, {}),
+        ("inventory.released", order.id, {"lines": [list(x) for x in lines_of(order)]}),
+    )
     return order
 
 
