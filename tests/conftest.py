@@ -50,11 +50,8 @@ def machine_to_itself(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     directories). Every `slow` test takes it (see `slow_tests_take_turns`).
     """
     with machine_lock(tmp_path_factory).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture(autouse=True)
