@@ -3,8 +3,12 @@
 Every probe of ours answers `{"held": bool | null, "reason": ...}`. Probes of the steady-state
 hypothesis are judged by Chaos Toolkit (tolerance on `$.held`); probes of the method report
 what held while the fault was on (Litmus' "on chaos" probes), and this module counts them.
-The score, as Litmus' resilience score: the share of judged probes that held, in percent;
-the suite's is the average over experiments weighted by each one's `weight` extension.
+The score, as Litmus' resilience score: the share of judged probes that held, in percent,
+except that a broken data invariant (an acknowledged order lost, stock oversold, a second
+capture) scores the experiment 0: no share of other probes holding makes up for lost data.
+The suite's is the average, weighted by each one's `weight` extension, over the experiments
+whose method ran; one stopped before its fault (a steady state that did not hold first) is
+reported, but says nothing about resilience and so is not scored.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class ExperimentResult:
     weight: float = DEFAULT_WEIGHT
     duration_s: float = 0.0
     tags: list[str] = field(default_factory=list)
+    method_ran: bool = False  # the journal records at least one activity of the method
 
     @property
     def judged(self) -> list[ProbeResult]:
@@ -57,10 +62,15 @@ class ExperimentResult:
         return [p for p in self.probes if p.held is not None]
 
     @property
+    def invariant_broken(self) -> bool:
+        """Whether any data invariant probe did not hold, wherever it ran."""
+        return any(probe.held is False for probe in self.probes if probe.func in INVARIANT_FUNCS)
+
+    @property
     def score(self) -> float:
-        """Share of judged probes that held, in percent (0 when none was judged)."""
+        """Share of judged probes that held, in percent (0 when none was judged or data broke)."""
         judged = self.judged
-        if not judged:
+        if not judged or self.invariant_broken:
             return 0.0
         return round(100.0 * sum(bool(p.held) for p in judged) / len(judged), 1)
 
@@ -73,6 +83,7 @@ class ExperimentResult:
             and self.before is True
             and self.after is True
             and not self.failed_activities
+            and not self.invariant_broken
             and all(p.held is not False for p in self.probes)
         )
 
@@ -106,6 +117,8 @@ class ExperimentResult:
             "hypothesis_after": self.after,
             "invariants": self.invariants(),
             "resilience_score": self.score,
+            "invariant_broken": self.invariant_broken,
+            "method_ran": self.method_ran,
             "weight": self.weight,
             "probes_held": sum(bool(p.held) for p in self.judged),
             "probes_judged": len(self.judged),
@@ -145,6 +158,7 @@ def read_journal(path: Path) -> ExperimentResult:
         weight=float(ext.get("weight", DEFAULT_WEIGHT)),
         duration_s=float(journal.get("duration") or 0.0),
         tags=[str(t) for t in experiment.get("tags", [])],
+        method_ran=bool(journal.get("run")),
     )
     for phase in ("before", "after"):
         for run in (states.get(phase) or {}).get("probes", []):
@@ -165,9 +179,10 @@ def read_journal(path: Path) -> ExperimentResult:
     return result
 
 
-def suite_score(results: list[ExperimentResult]) -> float:
-    """Weighted average of the experiments' scores."""
-    total = sum(r.weight for r in results)
+def suite_score(results: list[ExperimentResult]) -> float | None:
+    """Weighted average of the scores of experiments whose method ran (None: none ran)."""
+    scored = [r for r in results if r.method_ran]
+    total = sum(r.weight for r in scored)
     if not total:
-        return 0.0
-    return round(sum(r.score * r.weight for r in results) / total, 1)
+        return None
+    return round(sum(r.score * r.weight for r in scored) / total, 1)
