@@ -196,6 +196,7 @@ def build_runtime(settings: Settings) -> Runtime:
                 else 10**9,
                 recovery_timeout_s=settings.breaker_recovery_s,
                 faults=faults,
+                trust_failed_lookup=settings.payment_trust_failed_lookup,
             )
         )
     payments = PaymentProcessor(gateways, retry_after_s=settings.payment_retry_after_s)

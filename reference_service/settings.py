@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_recovery_s: int = Field(default=10, ge=1)
     breaker_enabled: bool = True
+    # Deliberately weakened when true: a failed lookup after an ambiguous charge counts as
+    # "not charged" and the fallback charges again (exists so the harness can prove it bites).
+    payment_trust_failed_lookup: bool = False
     payment_retry_after_s: int = Field(default=5, ge=1)
 
     # Cache, rate limits, events: Redis and NATS when configured, in-process otherwise.

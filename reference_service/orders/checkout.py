@@ -140,7 +140,7 @@ class Checkout:
                 )
             await self.on_stock_change(product_ids)
             self.metrics.payments.labels(outcome.uncertain_at or "none", "charge", reason).inc()
-            raise self.payments.unavailable()
+            raise self.payments.unavailable(uncertain=outcome.uncertain_at is not None)
         status = "succeeded" if result.approved else "failed"
         async with self.sessions.begin() as session:
             if result.approved:

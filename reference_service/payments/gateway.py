@@ -11,8 +11,11 @@ from opentelemetry import propagate
 class GatewayError(Exception):
     """The gateway did not give a usable answer.
 
-    `ambiguous` is False when the request surely was not processed (no connection, 503, a
-    fault injected before sending), True when it may have been (timeout after sending, 5xx).
+    `ambiguous` is False only when the request surely was not processed: never sent (no
+    connection, a fault injected before sending, an open breaker) or refused by the gateway
+    itself with a 503. Anything else may have been processed (a timeout after sending, a 5xx,
+    an answer that cannot be read) and is ambiguous. A failed by-key lookup says nothing about
+    the charge it was asked about: see `HttpGateway.find_charge`.
     """
 
     def __init__(self, message: str, *, ambiguous: bool) -> None:
@@ -48,18 +51,24 @@ class HttpGateway:
             raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=True) from exc
 
     def _result(self, response: httpx.Response, declined_status: int) -> GatewayResult:
-        if response.status_code in (200, 201):
-            data = response.json()
-            return GatewayResult(approved=True, ref=str(data["id"]), provider=self.name)
-        if response.status_code == declined_status:
-            data = response.json()
+        if response.status_code in (200, 201, declined_status):
+            approved = response.status_code != declined_status
+            try:
+                data = response.json()
+                ref, code = data.get("id"), data.get("code")
+            except (ValueError, AttributeError) as exc:
+                ref = code = None
+                if approved:  # it answered yes, but unreadably: what it did is unknown
+                    raise GatewayError(f"{self.name}: unreadable answer", ambiguous=True) from exc
+            if approved and not ref:
+                raise GatewayError(f"{self.name}: answer without an id", ambiguous=True)
             return GatewayResult(
-                approved=False,
-                ref=str(data.get("id")) if data.get("id") else None,
+                approved=approved,
+                ref=str(ref) if ref else None,
                 provider=self.name,
-                code=str(data.get("code") or "declined"),
+                code=None if approved else str(code or "declined"),
             )
-        ambiguous = response.status_code != 503  # 503: refused before processing
+        ambiguous = response.status_code != 503  # 503: the gateway refused before processing
         raise GatewayError(f"{self.name}: HTTP {response.status_code}", ambiguous=ambiguous)
 
     async def charge(self, key: str, amount: int, currency: str, token: str) -> GatewayResult:
@@ -68,16 +77,24 @@ class HttpGateway:
         return self._result(await self._post("/charges", key, body), declined_status=402)
 
     async def find_charge(self, key: str) -> GatewayResult | None:
-        """Look a charge up by its idempotency key (reconciling a timed-out call)."""
+        """Look a charge up by its idempotency key (reconciling a timed-out call).
+
+        None only when the gateway positively answers 404 (no charge with this key). Any other
+        failure, a 503 included, raises an ambiguous GatewayError: the lookup failed, so
+        whether the charge happened is still unknown.
+        """
         headers: dict[str, str] = {}
         propagate.inject(headers)
         try:
             response = await self.client.get(f"/charges/by-key/{key}", headers=headers)
         except httpx.HTTPError as exc:
-            raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=True) from exc
+            raise GatewayError(f"{self.name}: lookup {type(exc).__name__}", ambiguous=True) from exc
         if response.status_code == 404:
             return None
-        return self._result(response, declined_status=402)
+        try:
+            return self._result(response, declined_status=402)
+        except GatewayError as exc:
+            raise GatewayError(f"{self.name}: lookup failed ({exc})", ambiguous=True) from exc
 
     async def refund(self, key: str, charge_ref: str, amount: int) -> GatewayResult:
         """Refund (part of) a charge, once per key."""

@@ -53,6 +53,7 @@ class ResilientGateway:
         recovery_timeout_s: int = 10,
         faults: Callable[[], Awaitable[Faults]] | None = None,
         rng: random.Random | None = None,
+        trust_failed_lookup: bool = False,
     ) -> None:
         self.gateway = gateway
         self.name = gateway.name
@@ -68,6 +69,9 @@ class ResilientGateway:
         self._faults = faults
         self._trial_in_flight = False
         self._rng = rng or random.Random()  # noqa: S311 - fault injection, not security
+        # Deliberately weakened (PAYMENT_TRUST_FAILED_LOOKUP): a lookup that fails counts as
+        # "not charged", so the fallback charges again. Only for proving the harness bites.
+        self.trust_failed_lookup = trust_failed_lookup
 
     @property
     def state(self) -> str:
@@ -128,7 +132,12 @@ class ResilientGateway:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def charge(self, key: str, amount: int, currency: str, token: str) -> GatewayResult:
-        """Charge with retries on the same key; an ambiguous failure is looked up by key."""
+        """Charge with retries on the same key; an ambiguous failure is looked up by key.
+
+        Only a lookup that positively finds no charge makes the failure a clean one (safe to
+        go elsewhere). A lookup that fails in any way leaves it ambiguous: the charge may
+        have landed, and the caller must not try another gateway.
+        """
         try:
             return await self._with_retries(
                 lambda: self.gateway.charge(key, amount, currency, token)
@@ -136,13 +145,19 @@ class ResilientGateway:
         except GatewayError as exc:
             if not exc.ambiguous:
                 raise
-            found = await self.find_charge(key)
-            if found is None:  # surely not charged: a clean failure, safe to go elsewhere
+            try:
+                found = await self.find_charge(key)
+            except GatewayError as lookup:
+                message = f"{exc}; {lookup}"
+                raise GatewayError(message, ambiguous=not self.trust_failed_lookup) from exc
+            if found is None:  # the gateway says it has no such charge: surely not charged
                 raise GatewayError(str(exc), ambiguous=False) from exc
             return found
 
     async def find_charge(self, key: str) -> GatewayResult | None:
-        """Reconcile: ask the gateway what happened to a charge key (bypasses faults/breaker)."""
+        """Reconcile: ask the gateway what happened to a charge key (bypasses faults/breaker).
+
+        None when it has no such charge; GatewayError (always ambiguous) when it cannot say."""
         try:
             async with asyncio.timeout(self.policy.attempt_timeout_s):
                 return await self.gateway.find_charge(key)

@@ -14,10 +14,19 @@ log = structlog.get_logger("reference_service.payments")
 
 
 class PaymentUnavailableError(DomainError):
-    """No gateway could take the payment; nothing is charged (or a charge that landed on an
-    order that had expired meanwhile is being refunded) and nothing is held."""
+    """A payment could not be completed now (503, `Retry-After`); the detail says what
+    became of the money: surely nothing charged, a charge being settled (refunded if it was
+    taken), or a refund not made yet. Nothing is held either way."""
 
     NOTHING_CHARGED = "Payments are temporarily unavailable; nothing was charged. Retry later."
+    OUTCOME_SETTLING = (
+        "Payments are temporarily unavailable and this payment's outcome is being settled: "
+        "if it was taken, it will be refunded. Nothing is held. Retry later."
+    )
+    REFUND_NOT_MADE = (
+        "Payments are temporarily unavailable; the refund was not confirmed and the order is "
+        "unchanged. Retry later."
+    )
 
     def __init__(self, retry_after_s: int = 5, detail: str = NOTHING_CHARGED) -> None:
         super().__init__(
@@ -50,10 +59,11 @@ class PaymentProcessor:
     async def charge(self, key: str, amount: int, currency: str, token: str) -> ChargeOutcome:
         """Charge once for this key across gateways.
 
-        A gateway that surely did not charge (down, refused, breaker open, nothing found when
-        looked up) hands over to the next. One that may have charged and cannot be asked
-        stops the walk: trying another could capture twice. The caller then fails the order
-        and leaves the uncertain charge to reconciliation.
+        A gateway that surely did not charge (never reached, refused with a 503, breaker
+        open, or it answered that it has no charge for the key) hands over to the next. One
+        that may have charged and whose lookup failed (any way at all) stops the walk:
+        trying another could capture twice. The caller then fails the order and leaves the
+        uncertain charge to reconciliation.
         """
         for gateway in self.order:
             try:
@@ -71,13 +81,17 @@ class PaymentProcessor:
     async def refund(self, key: str, provider: str, charge_ref: str, amount: int) -> GatewayResult:
         """Refund at the gateway that took the charge."""
         gateway = self.gateways.get(provider)
+        refund_not_made = PaymentUnavailableError.REFUND_NOT_MADE
         if gateway is None:
-            raise PaymentUnavailableError(self.retry_after_s)
+            raise PaymentUnavailableError(self.retry_after_s, refund_not_made)
         try:
             return await gateway.refund(key, charge_ref, amount)
         except GatewayError as exc:
-            raise PaymentUnavailableError(self.retry_after_s) from exc
+            raise PaymentUnavailableError(self.retry_after_s, refund_not_made) from exc
 
-    def unavailable(self) -> PaymentUnavailableError:
-        """The 503 for a checkout no gateway could take."""
-        return PaymentUnavailableError(self.retry_after_s)
+    def unavailable(self, *, uncertain: bool = False) -> PaymentUnavailableError:
+        """The 503 for a checkout no gateway took: nothing charged, or (`uncertain`) a
+        gateway may have charged and the outcome is being settled."""
+        error = PaymentUnavailableError
+        detail = error.OUTCOME_SETTLING if uncertain else error.NOTHING_CHARGED
+        return error(self.retry_after_s, detail)

@@ -1,8 +1,11 @@
 """A payment gateway simulator: its own ASGI app, in-process by default or a separate process.
 
 Test tokens: `tok_visa` approves, `tok_decline` declines. Charges and refunds are idempotent on
-the `Idempotency-Key` header. Fault knobs (`PUT /_faults`) add latency, random errors, a hard
-outage, or a delay after a charge is recorded (the "timed out but charged" case).
+the `Idempotency-Key` header. `GET /ledger` lists every charge and refund it ever recorded, so
+a harness can compare the gateway's money with the service's. Fault knobs (`PUT /_faults`) add
+latency, random errors, a hard outage, and the ambiguous windows where money goes missing:
+a charge recorded and then answered late or with an error, lookups by key that fail or stall,
+refunds that fail (not recorded) or stall (recorded, answered late).
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ import asyncio
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+
+Delay = Annotated[int, Field(ge=0, le=60_000)]
+ErrorStatus = Annotated[int, Field(ge=400, le=599)]
 
 
 class Faults(BaseModel):
@@ -23,10 +30,18 @@ class Faults(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
+    latency_ms: Delay = 0
     error_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     down: bool = False
-    post_charge_delay_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
+    # Charges: recorded first, then the answer is stalled and/or replaced by this status.
+    post_charge_delay_ms: Delay = 0
+    charge_answer_status: ErrorStatus | None = None
+    # Lookups by key: stalled, then answered with this status instead of the truth.
+    lookup_status: ErrorStatus | None = None
+    lookup_delay_ms: Delay = 0
+    # Refunds: a status answers without recording; a delay records, then stalls the answer.
+    refund_status: ErrorStatus | None = None
+    refund_delay_ms: Delay = 0
 
 
 class ChargeIn(BaseModel):
@@ -48,18 +63,59 @@ class RefundIn(BaseModel):
     amount: Annotated[int, Field(ge=1)]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One recorded charge or refund: the answer replayed for its key, and when it happened."""
+
+    status_code: int
+    body: dict[str, Any]
+    at: datetime
+
+
 @dataclass
 class Ledger:
-    """What the gateway has done, keyed by the caller's idempotency key."""
+    """What the gateway has done, keyed by the caller's idempotency key, in order; entries are
+    never removed."""
 
     faults: Faults = field(default_factory=Faults)
-    charges: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    refunds: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    captures: int = 0
+    charges: dict[str, Entry] = field(default_factory=dict)
+    refunds: dict[str, Entry] = field(default_factory=dict)
     requests: int = 0
     last_traceparent: str | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(20261126))  # noqa: S311
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def captures(self) -> int:
+        """Charges that took money."""
+        return sum(entry.body["status"] == "succeeded" for entry in self.charges.values())
+
+    def view(self, name: str) -> dict[str, Any]:
+        """The ledger as `GET /ledger` shows it."""
+        return {
+            "gateway": name,
+            "charges": [
+                {"key": key, **_pick(entry, "id", "amount", "currency", "status")}
+                for key, entry in self.charges.items()
+            ],
+            "refunds": [
+                {"key": key, **_pick(entry, "id", "charge_id", "amount", "status")}
+                for key, entry in self.refunds.items()
+            ],
+        }
+
+
+def _pick(entry: Entry, *names: str) -> dict[str, Any]:
+    return {**{name: entry.body[name] for name in names}, "at": entry.at.isoformat()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _stall(delay_ms: int) -> None:
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
 
 
 def create_gateway_app(name: str = "simulator") -> FastAPI:
@@ -79,8 +135,7 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
         faults = ledger.faults
         if faults.down:
             return JSONResponse({"error": "gateway_down"}, status_code=503)
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
+        await _stall(faults.latency_ms)
         if faults.error_rate and ledger.rng.random() < faults.error_rate:
             return JSONResponse({"error": "gateway_error"}, status_code=500)
         return None
@@ -107,6 +162,11 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
             "requests": ledger.requests,
         }
 
+    @app.get("/ledger")
+    async def get_ledger() -> dict[str, Any]:
+        # No fault applies: the ledger is what the gateway holds, asked for by an auditor.
+        return ledger.view(name)
+
     @app.post("/charges")
     async def charge(
         request: Request, body: ChargeIn, idempotency_key: Annotated[str, Header(max_length=128)]
@@ -123,21 +183,26 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
                     "currency": body.currency,
                     "code": None if approved else "card_declined",
                 }
-                ledger.charges[idempotency_key] = (201 if approved else 402, result)
-                ledger.captures += int(approved)
-            status, result = ledger.charges[idempotency_key]
-        if ledger.faults.post_charge_delay_ms:
-            await asyncio.sleep(ledger.faults.post_charge_delay_ms / 1000)
-        return JSONResponse(result, status_code=status)
+                ledger.charges[idempotency_key] = Entry(201 if approved else 402, result, _now())
+            entry = ledger.charges[idempotency_key]
+        faults = ledger.faults
+        await _stall(faults.post_charge_delay_ms)
+        if faults.charge_answer_status is not None:  # charged, then failed to say so
+            return JSONResponse({"error": "gateway_error"}, status_code=faults.charge_answer_status)
+        return JSONResponse(entry.body, status_code=entry.status_code)
 
     @app.get("/charges/by-key/{idempotency_key}")
     async def find_charge(request: Request, idempotency_key: str) -> Response:
         if (failure := await _faulted(request)) is not None:
             return failure
+        faults = ledger.faults
+        await _stall(faults.lookup_delay_ms)
+        if faults.lookup_status is not None:
+            return JSONResponse({"error": "lookup_failed"}, status_code=faults.lookup_status)
         if idempotency_key not in ledger.charges:
             return JSONResponse({"error": "not_found"}, status_code=404)
-        status, result = ledger.charges[idempotency_key]
-        return JSONResponse(result, status_code=200 if status == 201 else status)
+        entry = ledger.charges[idempotency_key]
+        return JSONResponse(entry.body, status_code=200 if entry.status_code == 201 else 402)
 
     @app.post("/refunds")
     async def refund(
@@ -145,18 +210,26 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
     ) -> Response:
         if (failure := await _faulted(request)) is not None:
             return failure
+        faults = ledger.faults
+        if faults.refund_status is not None:  # refused: nothing recorded
+            return JSONResponse({"error": "refund_failed"}, status_code=faults.refund_status)
         async with ledger.lock:
             if idempotency_key not in ledger.refunds:
-                known = any(r["id"] == body.charge_id for _, r in ledger.charges.values())
+                known = any(
+                    c.body["id"] == body.charge_id and c.body["status"] == "succeeded"
+                    for c in ledger.charges.values()
+                )
                 result = {
                     "id": f"re_{uuid.uuid4().hex[:24]}",
+                    "charge_id": body.charge_id,
                     "status": "succeeded" if known else "failed",
                     "amount": body.amount,
                     "code": None if known else "unknown_charge",
                 }
-                ledger.refunds[idempotency_key] = (201 if known else 404, result)
-            status, result = ledger.refunds[idempotency_key]
-        return JSONResponse(result, status_code=status)
+                ledger.refunds[idempotency_key] = Entry(201 if known else 404, result, _now())
+            entry = ledger.refunds[idempotency_key]
+        await _stall(faults.refund_delay_ms)  # refunded, then answered late
+        return JSONResponse(entry.body, status_code=entry.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, __: Exception) -> JSONResponse:
