@@ -31,11 +31,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 
 from assay.catalog.model import CATALOG_DIR, Catalog, CatalogError, load_catalog
+from assay.catalog.waivers import check_waivers
 
 PROJECT_ROOT = CATALOG_DIR.parent.parent
 REQ_ID = re.compile(r"^REQ-[A-Z0-9]+-\d{3}$")
@@ -242,8 +244,10 @@ def _cross_references(catalog: Catalog) -> Iterable[str]:
                 yield f"{risk.id}: links to unknown control {ident}"
 
 
-def check_catalog(root: Path | None = None, catalog: Catalog | None = None) -> CheckReport:
-    """Validate the catalog and its links from tests under `root` (the checkout)."""
+def check_catalog(
+    root: Path | None = None, catalog: Catalog | None = None, today: date | None = None
+) -> CheckReport:
+    """Validate the catalog, its waivers and its links from tests under `root` (the checkout)."""
     base = root or PROJECT_ROOT
     report = CheckReport()
     try:
@@ -254,6 +258,9 @@ def check_catalog(root: Path | None = None, catalog: Catalog | None = None) -> C
     report.requirement_count = len(cat.requirements)
     report.errors.extend(f"duplicate id {ident}" for ident in cat.duplicates)
     report.errors.extend(_cross_references(cat))
+    waiver_errors, waiver_warnings = check_waivers(base, cat, today or datetime.now(UTC).date())
+    report.errors.extend(waiver_errors)
+    report.warnings.extend(waiver_warnings)
 
     links, problems = collect_links(base)
     report.errors.extend(problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,81 @@ class Adr(_Entry):
     seed: list[str] = Field(default_factory=list)
 
 
+class WaiverKind(StrEnum):
+    """What a waiver leaves unjudged."""
+
+    SECURITY_EXCEPTION = "security-exception"  # a scanner finding accepted in the catalog
+    INLINE_SKIP = "inline-skip"  # a scanner rule skipped next to the code (#checkov:skip=...)
+    UNJUDGED_SLO = "unjudged-slo"  # an SLO a perf shape measures but does not judge
+    UNTESTED_REQUIREMENT = "untested-requirement"  # a requirement no test covers, on purpose
+
+
+class WaiverTerms(BaseModel):
+    """Who answers for a waiver, who approved it, where it is tracked and when it lapses.
+
+    Optional here so that older run snapshots still load; `assay catalog check` demands all.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    owner: str | None = None
+    approver: str | None = None
+    ticket: str | None = None
+    expires: date | None = None
+
+
+class SecurityException(WaiverTerms):
+    """An accepted scanner finding (security-exceptions.yaml `exceptions`)."""
+
+    tool: str
+    rule: str
+    path: str = "*"
+    fingerprint: str = ""
+    reason: str
+
+
+class InlineSkip(WaiverTerms):
+    """A scanner rule skipped by a comment in the code (`inline_skips`); path is a glob."""
+
+    tool: str
+    rule: str
+    path: str
+    reason: str
+
+
+class UnjudgedSlo(WaiverTerms):
+    """An SLO a perf shape leaves unjudged (perf/profiles.yaml `unjudged:`), `unjudged_slos`."""
+
+    shape: str
+    slo: str
+    reason: str
+
+
+class Waiver(BaseModel):
+    """Any of the above in one shape: what is waived, why, by whom, until when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: WaiverKind
+    subject: str
+    reason: str | None
+    owner: str | None
+    approver: str | None
+    ticket: str | None
+    expires: date | None
+    requirements: list[str] = Field(default_factory=list)
+    controls: list[str] = Field(default_factory=list)
+
+    def missing(self) -> list[str]:
+        """The accountability fields this waiver lacks."""
+        fields = ("reason", "owner", "approver", "ticket", "expires")
+        return [name for name in fields if not getattr(self, name)]
+
+    def expired(self, on: date) -> bool:
+        """Whether the waiver has lapsed by `on` (a waiver without expiry never counts)."""
+        return self.expires is None or self.expires < on
+
+
 class Requirement(_Entry):
     """A requirement drawn from the seed, and what it links to."""
 
@@ -106,6 +182,7 @@ class Requirement(_Entry):
     # evidence, iac); `assay catalog check` treats it as pending until such tests exist at all.
     verified_by: list[str] = Field(default_factory=list)
     untested_reason: str | None = None
+    waiver: WaiverTerms | None = None  # who answers for `untested_reason`
 
 
 class Catalog(BaseModel):
@@ -118,6 +195,9 @@ class Catalog(BaseModel):
     controls: dict[str, Control]
     risks: dict[str, Risk]
     adrs: dict[str, Adr]
+    exceptions: tuple[SecurityException, ...] = ()
+    inline_skips: tuple[InlineSkip, ...] = ()
+    unjudged_slos: tuple[UnjudgedSlo, ...] = ()
     duplicates: tuple[str, ...] = ()
 
     def all_ids(self) -> set[str]:
@@ -134,7 +214,73 @@ class Catalog(BaseModel):
         """The SLO with this id (KeyError names it when absent)."""
         return self.slos[slo_id]
 
+    def waivers(self) -> list[Waiver]:
+        """Every waiver the catalog records, of every kind, in one shape."""
+        found = [
+            _waiver(
+                WaiverKind.SECURITY_EXCEPTION,
+                f"{e.tool} {e.rule} in {e.path}" + (f" ({e.fingerprint})" if e.fingerprint else ""),
+                e.reason,
+                e,
+            )
+            for e in self.exceptions
+        ]
+        found += [
+            _waiver(WaiverKind.INLINE_SKIP, f"{s.tool} {s.rule} in {s.path}", s.reason, s)
+            for s in self.inline_skips
+        ]
+        for u in self.unjudged_slos:
+            reqs = sorted(r.id for r in self.requirements.values() if u.slo in r.slos)
+            found.append(
+                _waiver(
+                    WaiverKind.UNJUDGED_SLO, f"{u.slo} in perf shape {u.shape}", u.reason, u, reqs
+                ).model_copy(update={"controls": self._controls(reqs)})
+            )
+        for req in self.requirements.values():
+            if req.untested_reason:
+                terms = req.waiver or WaiverTerms()
+                waiver = _waiver(
+                    WaiverKind.UNTESTED_REQUIREMENT, req.id, req.untested_reason, terms, [req.id]
+                )
+                found.append(waiver.model_copy(update={"controls": sorted(req.controls)}))
+        return found
 
+    def _controls(self, requirement_ids: list[str]) -> list[str]:
+        return sorted(
+            {
+                c
+                for r in requirement_ids
+                if r in self.requirements
+                for c in self.requirements[r].controls
+            }
+        )
+
+
+def _waiver(
+    kind: WaiverKind,
+    subject: str,
+    reason: str | None,
+    terms: WaiverTerms,
+    requirements: list[str] | None = None,
+) -> Waiver:
+    return Waiver(
+        kind=kind,
+        subject=subject,
+        reason=reason,
+        owner=terms.owner,
+        approver=terms.approver,
+        ticket=terms.ticket,
+        expires=terms.expires,
+        requirements=requirements or [],
+    )
+
+
+# Sections of waivers; their entries have no id of their own.
+_WAIVER_SECTIONS: dict[str, type[WaiverTerms]] = {
+    "exceptions": SecurityException,
+    "inline_skips": InlineSkip,
+    "unjudged_slos": UnjudgedSlo,
+}
 _SECTIONS: dict[str, type[_Entry]] = {
     "requirements": Requirement,
     "slos": Slo,
@@ -158,15 +304,21 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """Load every `*.yaml` in the catalog folder; duplicate ids are kept for `check` to report."""
     folder = directory or CATALOG_DIR
     entries: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    waivers: dict[str, list[Any]] = {name: [] for name in _WAIVER_SECTIONS}
     seen: set[str] = set()
     duplicates: list[str] = []
     for path in sorted(folder.glob("*.yaml")):
         for section, items in _read(path).items():
+            if (section in _WAIVER_SECTIONS or section in _SECTIONS) and not isinstance(
+                items, list
+            ):
+                raise CatalogError(f"{path.name}: section {section!r} must be a list")
+            if section in _WAIVER_SECTIONS:
+                waivers[section] += _waiver_entries(path, section, items)
+                continue
             model = _SECTIONS.get(section)
             if model is None:
-                continue  # files may carry other sections (e.g. security exceptions)
-            if not isinstance(items, list):
-                raise CatalogError(f"{path.name}: section {section!r} must be a list")
+                continue  # files may carry other sections
             for raw in items:
                 try:
                     entry = model.model_validate(raw)
@@ -177,4 +329,19 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     duplicates.append(entry.id)
                 seen.add(entry.id)
                 entries[section][entry.id] = entry
-    return Catalog(**entries, duplicates=tuple(duplicates))
+    return Catalog(
+        **entries,
+        **{name: tuple(items) for name, items in waivers.items()},
+        duplicates=tuple(duplicates),
+    )
+
+
+def _waiver_entries(path: Path, section: str, items: list[Any]) -> list[WaiverTerms]:
+    model = _WAIVER_SECTIONS[section]
+    entries = []
+    for number, raw in enumerate(items, start=1):
+        try:
+            entries.append(model.model_validate(raw))
+        except ValidationError as exc:
+            raise CatalogError(f"{path.name}: {section} entry {number}: {exc}") from exc
+    return entries

@@ -15,7 +15,8 @@ from assay.catalog.model import CATALOG_DIR
 REQS = """requirements:
   - {id: REQ-A-001, title: "Tested by Gherkin", seed: ["1"], controls: [CC1]}
   - {id: REQ-B-001, title: "Tested by pytest", seed: ["1"]}
-  - {id: REQ-C-001, title: "Waived", seed: ["1"], untested_reason: "needs hardware (issue 9)"}
+  - {id: REQ-C-001, title: "Waived", seed: ["1"], untested_reason: "needs hardware (issue 9)",
+     waiver: {owner: qa, approver: compliance, ticket: QA-9, expires: 2099-01-01}}
   - {id: REQ-D-001, title: "Perf will test it", seed: ["1"], verified_by: [perf]}
 controls:
   - {id: CC1, title: Control, description: d, evidence: [acceptance], freshness_days: 7}
