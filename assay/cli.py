@@ -19,11 +19,21 @@ from assay.record import RunError as RecordError
 from assay.record import load_run
 from assay.run import Run, RunError, runs_dir
 from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
-from assay.summary import Counts, Summary, Verdict, utcnow
+from assay.summary import (
+    Counts,
+    Summary,
+    Verdict,
+    min_judged_share,
+    require_judged,
+    utcnow,
+)
 from assay.target import Target, TargetError, open_target
 
 COMMANDS_GROUP = "assay.commands"
 FAILING = {Verdict.FAIL, Verdict.ERROR}
+# A run exits 0 only if every suite judged the target and passed: skipped is not green.
+NOT_GREEN = {*FAILING, Verdict.SKIPPED}
+DESELECT_TAGS_ENV = "ASSAY_DESELECT_TAGS"
 VERDICT_STYLE = {
     Verdict.PASS: "bold green",
     Verdict.WARNING: "bold yellow",
@@ -64,11 +74,11 @@ def _resolve(names: list[str]) -> list[Suite]:
         raise typer.BadParameter(str(exc.args[0])) from exc
 
 
-def _run_suite(suite: Suite, run: Run, target: Target) -> Summary:
+def _run_suite(suite: Suite, run: Run, target: Target, min_share: float) -> Summary:
     console.rule(f"[bold]{suite.name}[/] against {target.base_url}")
     started = time.monotonic()
     try:
-        summary = suite.run(run, target)
+        summary = require_judged(suite.run(run, target), min_share)
     except SuiteError as exc:
         summary = _error_summary(suite.name, f"suite could not judge: {exc}", started)
     run.record_suite(summary)
@@ -106,7 +116,8 @@ def _print_slos(summaries: list[Summary]) -> None:
 
 def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
     table = Table(title=f"Run {run.run_id}", title_justify="left")
-    for column in ("suite", "verdict", "passed", "failed", "skipped", "errors", "duration"):
+    columns = ("suite", "verdict", "passed", "failed", "skipped", "errors", "judged", "duration")
+    for column in columns:
         table.add_column(column, justify="left" if column in {"suite", "verdict"} else "right")
     for summary in summaries:
         counts = summary.counts
@@ -117,6 +128,7 @@ def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]
             str(counts.failed),
             str(counts.skipped),
             str(counts.errors),
+            "n/a" if summary.judged_share is None else f"{100 * summary.judged_share:.0f} %",
             f"{summary.duration_s:.1f} s",
         )
     console.print(table)
@@ -237,12 +249,31 @@ def run_command(
             help="perf: Locust worker processes beside a master; sets ASSAY_PERF_WORKERS.",
         ),
     ] = None,
+    deselect_tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deselect-tag",
+            help=(
+                "acceptance: leave out scenarios with this tag on purpose (repeatable, e.g. "
+                "admin); they do not count against the judged share. Sets ASSAY_DESELECT_TAGS."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Run suites against one target, record them in a run directory, then build its artefacts."""
     named = [*(suites or []), *(n.strip() for n in (suite_list or "").split(",") if n.strip())]
     chosen = _resolve(named)
+    try:
+        min_share = min_judged_share()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     # Suite options reach suites as environment variables (suites run with this environment).
-    for name, value in (("ASSAY_PERF_SHAPE", shape), ("ASSAY_PERF_WORKERS", workers)):
+    tags = ",".join(t.strip().lstrip("@") for t in deselect_tags or [] if t.strip()) or None
+    for name, value in (
+        ("ASSAY_PERF_SHAPE", shape),
+        ("ASSAY_PERF_WORKERS", workers),
+        (DESELECT_TAGS_ENV, tags),
+    ):
         if value is not None:
             os.environ[name] = str(value)
     try:
@@ -264,7 +295,7 @@ def run_command(
             target = target_context.__enter__()
         try:
             run.record_target(target)
-            summaries = [_run_suite(suite, run, target) for suite in chosen]
+            summaries = [_run_suite(suite, run, target, min_share) for suite in chosen]
         finally:
             with console.status("Stopping target …"):
                 target_context.__exit__(None, None, None)
@@ -279,7 +310,7 @@ def run_command(
     _print_artefacts(run, built)
     console.print(f"total {time.monotonic() - started:.1f} s")
     failed_generators = [b for b in built if b.error]
-    if failed_generators or any(summary.verdict in FAILING for summary in summaries):
+    if failed_generators or any(summary.verdict in NOT_GREEN for summary in summaries):
         raise typer.Exit(1)
 
 

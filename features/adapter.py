@@ -3,12 +3,15 @@
 JUnit XML (with the feature, scenario and requirement ids each scenario records as
 properties) is the source of the checks; Cucumber JSON is kept beside it for tools that
 read it. Extra pytest arguments come from `ASSAY_ACCEPTANCE_ARGS` (e.g. `-k cart`), the
-worker count from `ASSAY_ACCEPTANCE_WORKERS` (default: two per CPU, at most 8).
+worker count from `ASSAY_ACCEPTANCE_WORKERS` (default: two per CPU, at most 8). Scenarios
+tagged with a tag in `ASSAY_DESELECT_TAGS` (`assay run --deselect-tag admin`) are left out on
+purpose: pytest deselects them, so they are neither run nor counted as skipped.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -30,6 +33,23 @@ CUCUMBER = "cucumber.json"
 LOG = "pytest.log"
 # pytest exit codes that still mean "the tests ran": 0 all passed, 1 some failed.
 JUDGED = {0, 1}
+DESELECT_ENV = "ASSAY_DESELECT_TAGS"
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def deselected_tags(environ: dict[str, str] | None = None) -> list[str]:
+    """Tags whose scenarios are left out on purpose (`ASSAY_DESELECT_TAGS`, comma-separated)."""
+    env = os.environ if environ is None else environ
+    tags = [t.strip().lstrip("@") for t in env.get(DESELECT_ENV, "").split(",") if t.strip()]
+    bad = [t for t in tags if not _TAG.match(t)]
+    if bad:
+        raise SuiteError(f"{DESELECT_ENV}: not a tag name: {', '.join(bad)}")
+    return tags
+
+
+def deselect_args(tags: list[str]) -> list[str]:
+    """pytest arguments that deselect scenarios carrying any of `tags` (Gherkin tags are marks)."""
+    return ["-m", " and ".join(f"not {t}" for t in tags)] if tags else []
 
 
 def workers() -> str:
@@ -127,7 +147,13 @@ def count(checks: list[Check]) -> Counts:
     )
 
 
-def summarize(out: Path, run_dir: Path, started: datetime, duration_s: float) -> Summary:
+def summarize(
+    out: Path,
+    run_dir: Path,
+    started: datetime,
+    duration_s: float,
+    deselected: list[str] | None = None,
+) -> Summary:
     """summary.json contents from the raw reports in `out`."""
     rel = out.relative_to(run_dir).as_posix()
     artifacts = [f"{rel}/{name}" for name in (JUNIT, CUCUMBER, LOG) if (out / name).exists()]
@@ -143,8 +169,15 @@ def summarize(out: Path, run_dir: Path, started: datetime, duration_s: float) ->
         counts=counts,
         checks=checks,
         artifacts=artifacts,
-        notes=[f"skipped: {reason}" for reason in skipped],
-        metrics={"scenarios": len(checks), "workers": workers()},
+        notes=[
+            *(["deselected on purpose: tags " + ", ".join(deselected)] if deselected else []),
+            *(f"skipped: {reason}" for reason in skipped),
+        ],
+        metrics={
+            "scenarios": len(checks),
+            "workers": workers(),
+            "deselected_tags": deselected or [],
+        },
     )
 
 
@@ -153,7 +186,8 @@ def run_acceptance(run: Run, target: Target) -> Summary:
     out = run.suite_dir(NAME)
     for stale in (JUNIT, CUCUMBER):
         (out / stale).unlink(missing_ok=True)
-    extra = shlex.split(os.environ.get("ASSAY_ACCEPTANCE_ARGS", ""))
+    tags = deselected_tags()
+    extra = shlex.split(os.environ.get("ASSAY_ACCEPTANCE_ARGS", "")) + deselect_args(tags)
     env = {**os.environ, **target.env(), "PYTHONUNBUFFERED": "1"}
     started = utcnow()
     clock = time.monotonic()
@@ -175,7 +209,7 @@ def run_acceptance(run: Run, target: Target) -> Summary:
     duration = time.monotonic() - clock
     if code not in JUDGED or not (out / JUNIT).exists():
         raise SuiteError(f"pytest exited {code} without judging; see {NAME}/{LOG}")
-    return summarize(out, run.directory, started, duration)
+    return summarize(out, run.directory, started, duration, tags)
 
 
 SUITE = Suite(name=NAME, run=run_acceptance, description=run_acceptance.__doc__ or "", order=10)

@@ -50,7 +50,13 @@ def test_each_scenario_becomes_a_check_linked_to_requirements_and_controls(tmp_p
 
     assert summary.suite == "acceptance"
     assert summary.verdict is Verdict.FAIL
-    assert summary.counts.model_dump() == {"passed": 1, "failed": 1, "skipped": 1, "errors": 0}
+    assert summary.counts.model_dump() == {
+        "passed": 1,
+        "failed": 1,
+        "skipped": 1,
+        "errors": 0,
+        "judged": 2,
+    }
     assert summary.artifacts == ["acceptance/junit.xml", "acceptance/cucumber.json"]
     replay, expired, cart = summary.checks
     assert replay.id == "orders/idempotency.feature::Replaying a checkout returns the same order"
