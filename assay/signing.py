@@ -1,4 +1,7 @@
-"""in-toto Statement v1 over the pack's files, signed as a DSSE envelope with Ed25519."""
+"""in-toto Statement v1 signed as a DSSE envelope with Ed25519; the signing keys and who they are.
+
+Shared by the evidence pack and the signed reports manifest (both generators sign a run's files).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import binascii
 import hashlib
 import json
 import os
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -112,18 +118,19 @@ def public_pem(public: Ed25519PublicKey) -> bytes:
     )
 
 
-def load_private_key(path: Path | None = None) -> Ed25519PrivateKey:
-    """The signing key from `path`, else from the file named by ASSAY_SIGNING_KEY."""
-    source = path or (Path(os.environ[KEY_ENV]) if os.environ.get(KEY_ENV) else None)
-    if source is None:
-        raise SigningError(f"no signing key: set {KEY_ENV} or pass --key (assay evidence keygen)")
+def _pem_private_key(data: bytes, source: str) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(source.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
         raise SigningError(f"{source}: not a readable PEM private key: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningError(f"{source}: not an Ed25519 key")
     return key
+
+
+def load_private_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """The signing key from `path`, else from ASSAY_SIGNING_KEY (a PEM file, or the PEM itself)."""
+    return configured_signer(path).key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -147,3 +154,78 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 def dumps(document: Any) -> bytes:
     """Deterministic JSON bytes for signing (sorted keys, compact)."""
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+class Origin(StrEnum):
+    """Where a signing key came from, recorded in what it signs."""
+
+    CONFIGURED = "configured"  # ASSAY_SIGNING_KEY or --key: the organisation's key
+    DEVELOPMENT = "development"  # made on this machine because no key was configured
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A private key and where it came from."""
+
+    key: Ed25519PrivateKey
+    origin: Origin
+    source: str
+
+    @property
+    def key_id(self) -> str:
+        """sha256 of the raw public key, hex."""
+        return key_id(self.key.public_key())
+
+    def identity(self, signed_at: datetime) -> dict[str, str]:
+        """The signer block a statement carries: public key, its id, origin and signing time."""
+        return {
+            "keyid": self.key_id,
+            "algorithm": "ed25519",
+            "public_key": public_pem(self.key.public_key()).decode(),
+            "origin": self.origin.value,
+            "source": self.source,
+            "signed_at": signed_at.isoformat(),
+        }
+
+
+DEV_KEY = Path(".keys") / "evidence-signing.pem"
+
+
+def configured_signer(path: Path | None = None) -> Signer:
+    """The configured key: `path` (--key), else ASSAY_SIGNING_KEY (a PEM file or PEM text)."""
+    if path is not None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SigningError(f"{path}: cannot read: {exc}") from exc
+        return Signer(_pem_private_key(data, str(path)), Origin.CONFIGURED, f"file {path}")
+    value = os.environ.get(KEY_ENV, "").strip()
+    if not value:
+        raise SigningError(f"no signing key: set {KEY_ENV} or pass --key (assay evidence keygen)")
+    if value.startswith("-----BEGIN"):  # a CI secret holding the key itself
+        key = _pem_private_key(value.encode(), f"${KEY_ENV}")
+        return Signer(key, Origin.CONFIGURED, f"${KEY_ENV} (PEM)")
+    source = Path(value)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise SigningError(f"${KEY_ENV}={source}: cannot read: {exc}") from exc
+    key = _pem_private_key(data, f"${KEY_ENV}={source}")
+    return Signer(key, Origin.CONFIGURED, f"${KEY_ENV} file {source}")
+
+
+def signer_for(runs_dir: Path) -> Signer:
+    """The configured key when ASSAY_SIGNING_KEY is set, else the runs folder's development key.
+
+    The development key is made once (`<runs>/.keys/evidence-signing.pem`, mode 0600) and
+    kept, so a machine's runs share one key; what it signs says "development", and verify
+    refuses it unless asked for (`--dev`).
+    """
+    if os.environ.get(KEY_ENV, "").strip():
+        return configured_signer()
+    local = runs_dir / DEV_KEY
+    if not local.exists():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        generate_key(local)
+    key = _pem_private_key(local.read_bytes(), str(local))
+    return Signer(key, Origin.DEVELOPMENT, f"development key {local}")

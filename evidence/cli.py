@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from evidence.signing import KEY_ENV, SigningError
+from assay.signing import KEY_ENV, SigningError
 
 evidence_app = typer.Typer(
     name="evidence",
@@ -36,45 +36,84 @@ def build(
 ) -> None:
     """Build RUN's signed evidence pack, manifest and OSCAL assessment results."""
     from assay.record import RunError, load_run
+    from assay.signing import configured_signer
     from evidence.oscal import OscalError
     from evidence.pack import build_pack
-    from evidence.signing import load_private_key
 
     try:
-        signing_key = load_private_key(key)
-        pack = build_pack(load_run(run), signing_key, out)
+        signer = configured_signer(key)
+        pack = build_pack(load_run(run), signer, out)
     except (RunError, SigningError, OscalError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"pack      {pack.archive}  ({pack.items} items)")
     typer.echo(f"manifest  {pack.manifest}")
     typer.echo(f"signature {pack.envelope}")
     typer.echo(f"oscal     {pack.oscal}")
+    typer.echo(f"signed by key {signer.key_id} ({signer.origin.value}: {signer.source})")
 
 
 @evidence_app.command()
 def verify(
-    pack: Annotated[Path, typer.Argument(help="An evidence pack (.zip).")],
-    public_key: Annotated[
-        Path | None,
-        typer.Option("--public-key", help=f"Public key PEM; default: derived from ${KEY_ENV}."),
+    path: Annotated[
+        Path,
+        typer.Argument(help="An evidence pack (.zip), or a signed folder such as RUN/reports."),
+    ],
+    key_id: Annotated[
+        list[str] | None,
+        typer.Option("--key-id", help="Expected signing key id (sha256 of the public key, hex)."),
     ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="Expected signing key (PEM).")
+    ] = None,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Accept a development-signed pack (integrity only).")
+    ] = False,
 ) -> None:
-    """Check every digest and the signature; name each file altered, added or removed."""
-    from evidence.signing import load_private_key, load_public_key
+    """Check the signer, the signature and every digest; name each file altered, added, removed.
+
+    The expected key comes from --key-id / --public-key, else from ASSAY_SIGNING_KEY; a pack
+    signed by any other key fails. The key found in the pack is always printed.
+    """
+    from assay.signing import configured_signer, load_public_key
+    from assay.trust import Trust, verify_folder
     from evidence.verify import verify_pack
 
-    if not pack.is_file():
-        raise _fail(f"{pack}: no such pack")
+    if not path.exists():
+        raise _fail(f"{path}: no such pack or folder")
     try:
-        public = load_public_key(public_key) if public_key else load_private_key().public_key()
+        public = load_public_key(public_key) if public_key else None
+        configured = (
+            configured_signer().key_id
+            if not (key_id or public_key) and os.environ.get(KEY_ENV, "").strip()
+            else None
+        )
     except SigningError as exc:
-        raise _fail(f"{exc} (or pass --public-key)") from None
-    result = verify_pack(pack, public)
-    for finding in result.findings:
-        typer.secho(str(finding), fg=typer.colors.RED)
-    if not result.ok:
-        raise _fail(f"{pack.name}: verification FAILED ({len(result.findings)} problems)", 1)
-    typer.echo(f"{pack.name}: OK, signature valid, {result.files} files match their digests")
+        raise _fail(str(exc)) from None
+    trust = Trust.pinned(*(key_id or []), configured, public=public, allow_dev=dev)
+    if path.is_dir():
+        checked = verify_folder(path, trust)
+        signed_by, problems, files = checked.signed_by, checked.problems, None
+    else:
+        result = verify_pack(path, trust)
+        signed_by, problems, files = (
+            result.signed_by,
+            [str(f) for f in result.findings],
+            result.files,
+        )
+    typer.echo(f"signed by: {signed_by}" if signed_by else "signed by: no signer recorded")
+    if trust.key_ids:
+        typer.echo(f"expected:  key {', '.join(sorted(trust.key_ids))}")
+    for problem in problems:
+        typer.secho(problem, fg=typer.colors.RED)
+    if problems:
+        raise _fail(f"{path.name}: verification FAILED ({len(problems)} problems)", 1)
+    what = f"{files} files" if files is not None else "every file"
+    dev_note = (
+        " (development key: proves integrity, not who signed)"
+        if signed_by and signed_by.origin == "development"
+        else ""
+    )
+    typer.echo(f"{path.name}: OK, signature valid, {what} match their digests{dev_note}")
 
 
 @evidence_app.command()
@@ -156,7 +195,7 @@ def keygen(
     ),
 ) -> None:
     """Make an Ed25519 signing key (PATH) and its public key (PATH.pub)."""
-    from evidence.signing import generate_key
+    from assay.signing import generate_key
 
     try:
         private, public = generate_key(path)

@@ -1,42 +1,36 @@
-"""Evidence as an `assay run` generator: sign the run's pack with the configured key.
+"""Evidence as an `assay run` generator: sign the run's pack, then verify what was written.
 
-Without ASSAY_SIGNING_KEY, a local development key is made once under the runs folder
-(`.keys/evidence-signing.pem`, mode 0600) and the pack says which key signed it; compliance
-runs set ASSAY_SIGNING_KEY to the organisation's key.
+With ASSAY_SIGNING_KEY set, the pack is signed with the organisation's key. Without it, a local
+development key is made once under the runs folder (`.keys/evidence-signing.pem`, mode 0600),
+and the pack says, inside what is signed, that a development key signed it: `assay evidence
+verify` refuses such a pack unless given `--dev`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from assay.generators import Generator, GeneratorError
 from assay.record import RunError, load_run
+from assay.signing import SigningError, signer_for
+from assay.trust import Trust
 from evidence.oscal import OscalError
 from evidence.pack import build_pack
-from evidence.signing import KEY_ENV, SigningError, generate_key, load_private_key
-
-LOCAL_KEY = Path(".keys") / "evidence-signing.pem"
-
-
-def signing_key_path(run_dir: Path) -> Path:
-    """The key to sign with: ASSAY_SIGNING_KEY, else the runs folder's local key (made once)."""
-    if os.environ.get(KEY_ENV):
-        return Path(os.environ[KEY_ENV])
-    local = run_dir.parent / LOCAL_KEY
-    if not local.exists():
-        local.parent.mkdir(parents=True, exist_ok=True)
-        generate_key(local)
-    return local
+from evidence.verify import verify_pack
 
 
 def build(run_dir: Path) -> list[Path]:
-    """Build and sign the run's evidence pack; returns the files written."""
+    """Build and sign the run's evidence pack, and check it verifies with the key that signed."""
     try:
-        key = load_private_key(signing_key_path(run_dir))
-        pack = build_pack(load_run(run_dir), key)
+        signer = signer_for(run_dir.parent)
+        pack = build_pack(load_run(run_dir), signer)
     except (RunError, SigningError, OscalError) as exc:
         raise GeneratorError(str(exc)) from exc
+    # The run's own check, like `assay evidence verify PACK --key-id ID --dev`.
+    checked = verify_pack(pack.archive, Trust.pinned(signer.key_id, allow_dev=True))
+    if not checked.ok:
+        problems = "; ".join(str(f) for f in checked.findings)
+        raise GeneratorError(f"{pack.archive.name} does not verify: {problems}")
     return [pack.archive, pack.manifest, pack.envelope, pack.oscal]
 
 

@@ -7,15 +7,13 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.manifest import SCHEMA, Manifest, build_manifest, source_files
 from assay.record import Run, write_atomic
+from assay.signing import Signer, dumps, sign_envelope, statement
 from evidence import oscal
-from evidence.signing import dumps, sign_envelope, statement
 
 MANIFEST = "manifest.json"
 ENVELOPE = "attestation.intoto.dsse.json"
@@ -31,6 +29,7 @@ class Pack:
     envelope: Path
     oscal: Path
     items: int
+    signer: Signer
 
 
 def pack_name(run_id: str) -> str:
@@ -51,8 +50,14 @@ def _member(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.Zip
     return info
 
 
-def build_pack(run: Run, key: Ed25519PrivateKey, out_dir: Path | None = None) -> Pack:
-    """Collect, manifest, attest and sign a run; write the zip and loose copies atomically."""
+def build_pack(
+    run: Run, signer: Signer, out_dir: Path | None = None, *, signed_at: datetime | None = None
+) -> Pack:
+    """Collect, manifest, attest and sign a run; write the zip and loose copies atomically.
+
+    The signed predicate is the manifest plus a `signer` block (public key, key id, origin,
+    signing time), so the pack says who signed it inside what the signature covers.
+    """
     files = source_files(run)
     manifest = build_manifest(run, files)
     manifest_bytes = manifest.to_json()
@@ -61,7 +66,8 @@ def build_pack(run: Run, key: Ed25519PrivateKey, out_dir: Path | None = None) ->
     subjects[MANIFEST] = hashlib.sha256(manifest_bytes).hexdigest()
     subjects[OSCAL] = hashlib.sha256(oscal_bytes).hexdigest()
     predicate = json.loads(manifest_bytes)
-    envelope = sign_envelope(dumps(statement(subjects, SCHEMA, predicate)), key)
+    predicate["signer"] = signer.identity(signed_at or datetime.now(UTC))
+    envelope = sign_envelope(dumps(statement(subjects, SCHEMA, predicate)), signer.key)
     envelope_bytes = json.dumps(envelope, indent=2).encode() + b"\n"
 
     when = _zip_time(manifest.finished_at)
@@ -80,6 +86,7 @@ def build_pack(run: Run, key: Ed25519PrivateKey, out_dir: Path | None = None) ->
         envelope=write_atomic(folder / ENVELOPE, envelope_bytes),
         oscal=write_atomic(folder / oscal.FILENAME, oscal_bytes),
         items=len(manifest.items),
+        signer=signer,
     )
 
 

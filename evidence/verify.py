@@ -14,15 +14,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from assay.manifest import SCHEMA
+from assay.trust import Checked, SignedBy, Trust, check_statement
 from evidence.pack import ENVELOPE, MANIFEST
-from evidence.signing import (
-    PAYLOAD_TYPE,
-    STATEMENT_TYPE,
-    SigningError,
-    envelope_verifies,
-    key_id,
-    open_envelope,
-)
 
 
 class Problem(StrEnum):
@@ -54,6 +47,7 @@ class Verification:
     pack: Path
     files: int = 0
     findings: list[Finding] = field(default_factory=list)
+    signed_by: SignedBy | None = None
 
     @property
     def ok(self) -> bool:
@@ -78,39 +72,12 @@ def _read_members(archive: zipfile.ZipFile, result: Verification) -> dict[str, s
     return digests
 
 
-def _statement(
-    envelope: Any, public: Ed25519PublicKey, result: Verification
-) -> dict[str, Any] | None:
-    try:
-        payload_type, payload, signatures = open_envelope(envelope)
-    except SigningError as exc:
-        result.findings.append(Finding(Problem.SIGNATURE, ENVELOPE, str(exc)))
-        return None
-    if not envelope_verifies(envelope, public):
-        named = ", ".join(k[:16] for k, _ in signatures) or "none"
-        result.findings.append(
-            Finding(
-                Problem.SIGNATURE,
-                ENVELOPE,
-                f"signature does not verify with key {key_id(public)[:16]} "
-                f"(envelope names {named})",
-            )
-        )
-    if payload_type != PAYLOAD_TYPE:
-        result.findings.append(
-            Finding(Problem.SIGNATURE, ENVELOPE, f"payload type {payload_type!r}")
-        )
-    try:
-        document = json.loads(payload)
-    except ValueError as exc:
-        result.findings.append(Finding(Problem.SIGNATURE, ENVELOPE, f"payload is not JSON: {exc}"))
-        return None
-    if document.get("_type") != STATEMENT_TYPE or document.get("predicateType") != SCHEMA:
-        result.findings.append(
-            Finding(Problem.SIGNATURE, ENVELOPE, "not an Assay in-toto statement")
-        )
-        return None
-    return dict(document)
+def _statement(envelope: Any, trust: Trust, result: Verification) -> dict[str, Any] | None:
+    checked: Checked = check_statement(envelope, trust, SCHEMA)
+    result.signed_by = checked.signed_by
+    for problem in checked.problems:
+        result.findings.append(Finding(Problem.SIGNATURE, ENVELOPE, problem))
+    return checked.document
 
 
 def _manifest_changes(archive: zipfile.ZipFile, predicate: Any) -> list[str]:
@@ -127,14 +94,21 @@ def _manifest_changes(archive: zipfile.ZipFile, predicate: Any) -> list[str]:
         f"entry {p} changed" for p in signed.keys() & edited.keys() if signed[p] != edited[p]
     ]
     top = {
-        k for k in signed.keys() | loose.keys() if k != "items" and predicate.get(k) != loose.get(k)
+        k
+        for k in predicate.keys() | loose.keys()
+        if k not in {"items", "signer"} and predicate.get(k) != loose.get(k)
     }
     changes += [f"field {k} changed" for k in sorted(top)]
     return sorted(changes)
 
 
-def verify_pack(path: Path, public: Ed25519PublicKey) -> Verification:
-    """Check the DSSE signature and every subject digest of a pack archive."""
+def verify_pack(path: Path, trust: Trust | Ed25519PublicKey) -> Verification:
+    """Check the signer against `trust`, the DSSE signature and every subject digest of a pack.
+
+    A bare public key pins that key (and refuses a development key).
+    """
+    if isinstance(trust, Ed25519PublicKey):
+        trust = Trust.pinned(public=trust)
     result = Verification(pack=path)
     try:
         archive = zipfile.ZipFile(path)
@@ -153,7 +127,7 @@ def verify_pack(path: Path, public: Ed25519PublicKey) -> Verification:
         except ValueError as exc:
             result.findings.append(Finding(Problem.ALTERED, ENVELOPE, f"not JSON: {exc}"))
             return result
-        document = _statement(envelope, public, result)
+        document = _statement(envelope, trust, result)
         if document is None:
             return result
         subjects = {s["name"]: s["digest"]["sha256"] for s in document.get("subject", [])}

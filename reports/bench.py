@@ -151,12 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         t0 = time.perf_counter()
         from assay.record import load_run
+        from assay.signing import Origin, Signer
         from evidence.pack import build_pack
         from reports.build import write_reports
 
         t1 = time.perf_counter()
         run = load_run(run_path)
-        pack = build_pack(run, Ed25519PrivateKey.generate())
+        pack = build_pack(run, Signer(Ed25519PrivateKey.generate(), Origin.DEVELOPMENT, "bench"))
         t2 = time.perf_counter()
         written, counts = write_reports(run)
         t3 = time.perf_counter()

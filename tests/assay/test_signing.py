@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence.signing import (
+from assay.signing import (
     PAYLOAD_TYPE,
     STATEMENT_TYPE,
     SigningError,

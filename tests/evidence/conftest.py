@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.record import Run, load_run
+from assay.signing import Origin, Signer
 from evidence.pack import Pack, build_pack
 from tests.fixtures.runs.make_runs import HERE as FIXTURE_RUNS
 from tests.fixtures.runs.make_runs import RUN_B
@@ -34,7 +35,13 @@ def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
+@pytest.fixture(scope="session")
+def signer(key: Ed25519PrivateKey) -> Signer:
+    """The throwaway key as the configured signing key."""
+    return Signer(key, Origin.CONFIGURED, "test key")
+
+
 @pytest.fixture
-def pack(run_b: Run, key: Ed25519PrivateKey) -> Pack:
+def pack(run_b: Run, signer: Signer) -> Pack:
     """Run B's pack, built into its evidence folder."""
-    return build_pack(run_b, key)
+    return build_pack(run_b, signer)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.catalog.model import CATALOG_DIR
 from assay.manifest import build_manifest, media_type
 from assay.record import Run, load_run
+from assay.signing import Signer, open_envelope, public_pem
 from evidence.pack import ENVELOPE, MANIFEST, OSCAL, Pack, build_pack, read_manifest
-from evidence.signing import open_envelope
 
 pytestmark = pytest.mark.req("REQ-EVD-001")
 CATALOG_FILES = list(CATALOG_DIR.glob("*.yaml"))  # run.json + the catalog as it was
@@ -90,33 +89,38 @@ def test_signed_statement_covers_every_file_but_the_envelope(pack: Pack) -> None
         subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
         names = set(archive.namelist()) - {ENVELOPE}
         assert set(subjects) == names
+        signer = statement["predicate"].pop("signer")
         assert statement["predicate"] == json.loads(archive.read(MANIFEST))
+    # Who signed is inside what is signed: the public key, its id, its origin and the time.
+    assert signer["keyid"] == pack.signer.key_id
+    assert signer["public_key"] == public_pem(pack.signer.key.public_key()).decode()
+    assert (signer["origin"], signer["source"]) == ("configured", "test key")
+    assert datetime.fromisoformat(signer["signed_at"]).tzinfo is not None
 
 
-def test_same_run_and_key_give_byte_identical_packs(
-    run_b: Run, key: Ed25519PrivateKey, tmp_path
+def test_same_run_key_and_signing_time_give_byte_identical_packs(
+    run_b: Run, signer: Signer, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    first = build_pack(run_b, key, tmp_path / "one").archive.read_bytes()
-    second = build_pack(run_b, key, tmp_path / "two").archive.read_bytes()
+    at = datetime(2026, 11, 19, 7, tzinfo=UTC)
+    first = build_pack(run_b, signer, tmp_path / "one", signed_at=at).archive.read_bytes()
+    second = build_pack(run_b, signer, tmp_path / "two", signed_at=at).archive.read_bytes()
     assert first == second
 
 
-def test_rebuilding_ignores_earlier_outputs_in_the_run(run_b: Run, key: Ed25519PrivateKey) -> None:
-    build_pack(run_b, key)
+def test_rebuilding_ignores_earlier_outputs_in_the_run(run_b: Run, signer: Signer) -> None:
+    build_pack(run_b, signer)
     (run_b.path / "reports").mkdir()
     (run_b.path / "reports" / "status.html").write_text("<p>old</p>")
-    again = build_pack(run_b, key)
+    again = build_pack(run_b, signer)
     names = zipfile.ZipFile(again.archive).namelist()
     assert not [n for n in names if n.startswith(("evidence/", "reports/"))]
 
 
-def test_non_suite_folders_are_packed_and_hidden_files_are_not(
-    run_b: Run, key: Ed25519PrivateKey
-) -> None:
+def test_non_suite_folders_are_packed_and_hidden_files_are_not(run_b: Run, signer: Signer) -> None:
     (run_b.path / "target").mkdir()
     (run_b.path / "target" / "service.log").write_text("started\n")
     (run_b.path / ".run.lock").write_text("")
-    manifest = read_manifest(build_pack(run_b, key).manifest)
+    manifest = read_manifest(build_pack(run_b, signer).manifest)
     log = manifest.item("target/service.log")
     assert log is not None
     assert (log.suite, log.tool, log.requirements) == (None, "assay", [])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assay.signing import key_id
 from evidence.pack import ENVELOPE, MANIFEST, Pack
 from evidence.verify import Finding, Problem, verify_pack
 
@@ -91,9 +92,13 @@ def test_a_replaced_file_with_a_forged_manifest_still_fails_the_signature(
 
 
 def test_the_wrong_key_is_named(pack: Pack) -> None:
-    findings = verify_pack(pack.archive, Ed25519PrivateKey.generate().public_key()).findings
-    assert [(f.problem, f.path) for f in findings] == [(Problem.SIGNATURE, ENVELOPE)]
-    assert "does not verify with key" in findings[0].detail
+    other = Ed25519PrivateKey.generate().public_key()
+    result = verify_pack(pack.archive, other)
+    assert [(f.problem, f.path) for f in result.findings] == [(Problem.SIGNATURE, ENVELOPE)]
+    detail = result.findings[0].detail
+    assert f"signed by key {pack.signer.key_id}, not the expected key {key_id(other)}" in detail
+    assert result.signed_by is not None
+    assert result.signed_by.key_id == pack.signer.key_id
 
 
 def test_a_missing_attestation_is_named(pack: Pack, key: Ed25519PrivateKey) -> None:
