@@ -29,7 +29,11 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
         402: {"description": "Payment declined; nothing charged", **_PROBLEM},
         409: {"description": "Out of stock, or the same key is in flight", **_PROBLEM},
         429: {"description": "Too many orders; see Retry-After", **_PROBLEM},
-        503: {"description": "Payments unavailable; nothing charged or held", **_PROBLEM},
+        503: {
+            "description": "Payments unavailable; nothing held (an uncertain charge is "
+            "settled, and refunded if taken)",
+            **_PROBLEM,
+        },
     },
 )
 async def create_order(
