@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +25,9 @@ DEFAULT_JWT_ISSUER = "reference-service"
 DEFAULT_JWT_AUDIENCE = "reference-service-api"
 
 READY_TIMEOUT_S = 60.0
+LEDGERS_ENV = "ASSAY_GATEWAY_LEDGERS"
+# The managed target's gateway simulators, by the role the service gives each.
+GATEWAY_SETTINGS = {"primary": "PAYMENT_GATEWAY_URL", "fallback": "PAYMENT_FALLBACK_URL"}
 STOP_TIMEOUT_S = 10.0
 SETUP_TIMEOUT_S = 120.0
 
@@ -66,6 +69,8 @@ class Target:
     version: str | None = None
     admin: Credentials | None = None
     jwt: JwtSettings | None = None
+    # Gateway name -> base URL of a gateway that answers `GET /ledger` (the money oracle).
+    ledgers: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def describe(self) -> dict[str, Any]:
         """The target as recorded in run.json (never any secret)."""
@@ -75,6 +80,7 @@ class Target:
             "version": self.version,
             "admin_email": self.admin.email if self.admin else None,
             "jwt_secret_known": self.jwt is not None,
+            "ledgers": dict(self.ledgers),
         }
 
     def env(self) -> dict[str, str]:
@@ -87,7 +93,29 @@ class Target:
             env["ASSAY_JWT_SECRET"] = self.jwt.secret
             env["ASSAY_JWT_ISSUER"] = self.jwt.issuer
             env["ASSAY_JWT_AUDIENCE"] = self.jwt.audience
+        if self.ledgers:
+            env[LEDGERS_ENV] = format_ledgers(self.ledgers)
         return env
+
+
+def parse_ledgers(text: str) -> dict[str, str]:
+    """`primary=http://h:8100,fallback=http://h:8101` -> {name: base URL}; TargetError if bad."""
+    ledgers: dict[str, str] = {}
+    for pair in (p.strip() for p in text.split(",")):
+        if not pair:
+            continue
+        name, sep, url = (part.strip() for part in pair.partition("="))
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise TargetError(f"{LEDGERS_ENV} takes NAME=http(s)://URL pairs, got {pair!r}")
+        if name in ledgers:
+            raise TargetError(f"{LEDGERS_ENV} names gateway {name!r} twice")
+        ledgers[name] = url.rstrip("/")
+    return ledgers
+
+
+def format_ledgers(ledgers: Mapping[str, str]) -> str:
+    """The `ASSAY_GATEWAY_LEDGERS` value for `ledgers`."""
+    return ",".join(f"{name}={url}" for name, url in ledgers.items())
 
 
 def target_from_env(environ: Mapping[str, str], url: str | None = None) -> Target | None:
@@ -112,6 +140,7 @@ def target_from_env(environ: Mapping[str, str], url: str | None = None) -> Targe
         )
         if secret
         else None,
+        ledgers=parse_ledgers(environ.get(LEDGERS_ENV, "")),
     )
 
 
@@ -134,14 +163,17 @@ def wait_ready(
     base_url: str,
     timeout_s: float = READY_TIMEOUT_S,
     process: subprocess.Popen[bytes] | None = None,
+    path: str = "/health/ready",
 ) -> None:
-    """Poll `/health/ready` until it answers 200, the deadline passes, or `process` exits."""
+    """Poll `path` until it answers 200, the deadline passes, or `process` exits."""
 
     def ready() -> bool:
         if process is not None and process.poll() is not None:
-            raise TargetError(f"service exited with code {process.returncode} before it was ready")
+            raise TargetError(
+                f"{base_url}: process exited with code {process.returncode} before it was ready"
+            )
         try:
-            return httpx.get(f"{base_url}/health/ready", timeout=2.0).status_code == httpx.codes.OK
+            return httpx.get(f"{base_url}{path}", timeout=2.0).status_code == httpx.codes.OK
         except httpx.HTTPError:
             return False
 
@@ -153,7 +185,7 @@ def wait_ready(
     try:
         poller(ready)
     except RetryError as exc:
-        raise TargetError(f"{base_url}/health/ready not 200 within {timeout_s:.0f} s") from exc
+        raise TargetError(f"{base_url}{path} not 200 within {timeout_s:.0f} s") from exc
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -215,7 +247,8 @@ def managed_target(
     workers: int = 1,
     service_env: Mapping[str, str] | None = None,
 ) -> Iterator[Target]:
-    """Start the reference service on a free loopback port with a fresh SQLite file; stop it.
+    """Start the reference service on a free loopback port with a fresh SQLite file, and its two
+    gateway simulators as their own processes (their ledgers are the target's); stop them all.
 
     `service_env` adds service settings (e.g. rate limits) on top of the defaults.
     """
@@ -238,16 +271,25 @@ def managed_target(
             **(service_env or {}),
         }
         # The managed target must never inherit a remote target's or another database's settings.
-        for name in ("ASSAY_TARGET_URL", "REDIS_URL", "PAYMENT_GATEWAY_URL"):
+        for name in ("ASSAY_TARGET_URL", "REDIS_URL", *GATEWAY_SETTINGS.values()):
             env.pop(name, None)
         # Every request of the harness comes from one loopback address and a few users, so the
         # per-client and per-user ceilings would throttle the harness itself; the failed-login
         # limit stays as shipped (the acceptance suite checks it).
         env.setdefault("RATE_LIMIT_PER_CLIENT", HARNESS_CEILING)
         env.setdefault("RATE_LIMIT_ORDERS_PER_USER", HARNESS_CEILING)
-        with log_path.open("a", encoding="utf-8") as log:
+        with ExitStack() as running, log_path.open("a", encoding="utf-8") as log:
+            # The gateways start while the database is migrated and seeded.
+            gateways = {
+                name: running.enter_context(_gateway(name, logs, ready_timeout_s))
+                for name in GATEWAY_SETTINGS
+            }
+            for name, setting in GATEWAY_SETTINGS.items():
+                env[setting] = gateways[name].url
             _setup(["migrate"], env, log, log_path)
             _setup(["seed"], env, log, log_path)
+            for gateway in gateways.values():
+                gateway.wait()
             port = free_port()
             base_url = f"http://127.0.0.1:{port}"
             serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -258,22 +300,54 @@ def managed_target(
             process = subprocess.Popen(  # noqa: S603 - our own interpreter running the reference service
                 _service(serve), env=env, stdout=log, stderr=subprocess.STDOUT
             )
+            running.callback(_stop, process)
             try:
-                try:
-                    wait_ready(base_url, ready_timeout_s, process)
-                except TargetError as exc:
-                    raise TargetError(
-                        f"{exc}\n--- service.log (tail) ---\n{_tail(log_path)}"
-                    ) from exc
-                yield Target(
-                    base_url=base_url,
-                    kind=TargetKind.MANAGED,
-                    version=probe_version(base_url),
-                    admin=admin,
-                    jwt=jwt,
-                )
-            finally:
-                _stop(process)
+                wait_ready(base_url, ready_timeout_s, process)
+            except TargetError as exc:
+                raise TargetError(f"{exc}\n--- service.log (tail) ---\n{_tail(log_path)}") from exc
+            yield Target(
+                base_url=base_url,
+                kind=TargetKind.MANAGED,
+                version=probe_version(base_url),
+                admin=admin,
+                jwt=jwt,
+                ledgers={name: gateway.url for name, gateway in gateways.items()},
+            )
+
+
+@dataclass(frozen=True)
+class _Gateway:
+    """A gateway simulator process of the managed target."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    timeout_s: float
+
+    def wait(self) -> None:
+        """Until its `/health` answers (TargetError with its log's tail if it never does)."""
+        try:
+            wait_ready(self.url, self.timeout_s, self.process, path="/health")
+        except TargetError as exc:
+            raise TargetError(f"gateway {exc}\n--- log (tail) ---\n{_tail(self.log_path)}") from exc
+
+
+@contextmanager
+def _gateway(name: str, logs: Path, timeout_s: float) -> Iterator[_Gateway]:
+    port = free_port()
+    log_path = logs / f"gateway-{name}.log"
+    args = ["gateway", "--host", "127.0.0.1", "--port", str(port), "--name", name]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(args)}\n")
+        log.flush()
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter running the simulator
+            _service(args), env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield _Gateway(f"http://127.0.0.1:{port}", process, log_path, timeout_s)
+        finally:
+            _stop(process)
 
 
 @contextmanager
@@ -298,4 +372,5 @@ def open_target(
         version=probe_version(remote.base_url),
         admin=remote.admin,
         jwt=remote.jwt,
+        ledgers=remote.ledgers,
     )

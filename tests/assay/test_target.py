@@ -50,8 +50,29 @@ def test_env_hands_a_target_to_a_subprocess_unchanged() -> None:
         kind=TargetKind.MANAGED,
         admin=Credentials("a@example.com", "pw-123456"),
         jwt=JwtSettings(secret="x" * 32),
+        ledgers={"primary": "http://127.0.0.1:2", "fallback": "http://127.0.0.1:3"},
     )
     assert target_from_env(original.env()) == original
+
+
+def test_gateway_ledgers_come_from_the_environment_and_are_described() -> None:
+    target = target_from_env(
+        {
+            "ASSAY_TARGET_URL": "https://shop.example.com",
+            "ASSAY_GATEWAY_LEDGERS": "primary=http://127.0.0.1:8100/, fallback=http://gw:8101",
+        }
+    )
+    assert target is not None
+    assert target.ledgers == {"primary": "http://127.0.0.1:8100", "fallback": "http://gw:8101"}
+    assert target.describe()["ledgers"] == dict(target.ledgers)
+
+
+@pytest.mark.parametrize(
+    "value", ["primary", "primary=ftp://x", "=http://x", "a=http://x,a=http://y"]
+)
+def test_malformed_gateway_ledgers_are_refused(value: str) -> None:
+    with pytest.raises(TargetError, match="ASSAY_GATEWAY_LEDGERS"):
+        target_from_env({"ASSAY_TARGET_URL": "http://x", "ASSAY_GATEWAY_LEDGERS": value})
 
 
 def test_open_target_records_the_remote_version() -> None:
@@ -76,5 +97,11 @@ def test_the_managed_reference_service_starts_ready_and_stops() -> None:
         assert target.admin is not None
         assert target.jwt is not None
         assert httpx.get(f"{target.base_url}/health/ready").status_code == 200
+        assert set(target.ledgers) == {"primary", "fallback"}
+        for name, url in target.ledgers.items():
+            assert httpx.get(f"{url}/health").json()["name"] == name
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{target.base_url}/health/live", timeout=2)
+    for url in target.ledgers.values():
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/health", timeout=2)
