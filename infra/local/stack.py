@@ -119,6 +119,7 @@ class Stack:
             "service_url": self.components["service"].url,
             "database_url": self.components["postgres"].url,
             "redis_url": self.components["redis"].url,
+            "ledgers": self.ledgers,
             "admin": self.admin,
             "components": {name: c.to_json() for name, c in self.components.items()},
             "service_env": self.service_env,
@@ -142,6 +143,16 @@ class Stack:
     def service_url(self) -> str:
         """Base URL of the reference service."""
         return self.components["service"].url
+
+    @property
+    def ledgers(self) -> dict[str, str]:
+        """Gateway name -> base URL of its simulator (each answers `GET /ledger`)."""
+        prefix = "gateway-"
+        return {
+            name.removeprefix(prefix): component.url
+            for name, component in self.components.items()
+            if name.startswith(prefix)
+        }
 
     @property
     def database_url(self) -> str:

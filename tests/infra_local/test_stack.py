@@ -59,6 +59,13 @@ def test_stack_lifecycle_descriptor_refusal_and_teardown_after_failure(tmp_path:
                 )
                 assert isinstance(component["pid"], int)
             assert Path(data["components"]["postgres"]["data_dir"]).is_dir()
+            # The gateways' ledgers are the money oracle: the descriptor names them.
+            assert data["ledgers"] == {
+                name: data["components"][f"gateway-{name}"]["url"]
+                for name in ("primary", "fallback")
+            }
+            for name, url in stack.ledgers.items():
+                assert httpx.get(f"{url}/health").json()["name"] == name
             assert httpx.get(f"{stack.service_url}/health/ready").json()["checks"] == {
                 "database": "ok",
                 "cache": "ok",
