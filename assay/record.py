@@ -47,6 +47,18 @@ class RunEnvironment(BaseModel):
     host: str | None = None
 
 
+class RunProvenance(BaseModel):
+    """Who made the run: the CI system, its run id and actor, else the local user and host."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ci: str | None = None
+    ci_run_id: str | None = None
+    ci_run_url: str | None = None
+    actor: str | None = None
+    host: str | None = None
+
+
 class RunRecord(BaseModel):
     """The `run.json` at the top of a run directory."""
 
@@ -58,6 +70,7 @@ class RunRecord(BaseModel):
     git_commit: str | None = None
     target: RunTarget = Field(default_factory=RunTarget)
     environment: RunEnvironment = Field(default_factory=RunEnvironment)
+    provenance: RunProvenance = Field(default_factory=RunProvenance)
     suites: dict[str, Verdict] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import getpass
 import json
 import os
 import platform
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from assay.catalog.model import CATALOG_DIR
 from assay.summary import Summary, Verdict, utcnow
 from assay.target import Target
 
@@ -103,6 +106,51 @@ def environment() -> dict[str, Any]:
     }
 
 
+def provenance(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Who made the run: the CI run and its actor (GitHub Actions, other CIs), else user@host."""
+    env = os.environ if environ is None else environ
+    host = socket.gethostname()
+    run_id = env.get("GITHUB_RUN_ID")
+    if run_id:
+        repo = env.get("GITHUB_REPOSITORY")
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return {
+            "ci": "github-actions",
+            "ci_run_id": f"{run_id}/{env.get('GITHUB_RUN_ATTEMPT', '1')}",
+            "ci_run_url": f"{server}/{repo}/actions/runs/{run_id}" if repo else None,
+            "workflow": env.get("GITHUB_WORKFLOW"),
+            "ref": env.get("GITHUB_REF"),
+            "actor": env.get("GITHUB_ACTOR"),
+            "host": host,
+        }
+    if env.get("CI"):
+        job = env.get("CI_JOB_ID") or env.get("BUILD_ID") or env.get("BUILD_NUMBER")
+        return {
+            "ci": env.get("CI_NAME") or ("gitlab-ci" if env.get("GITLAB_CI") else "ci"),
+            "ci_run_id": job,
+            "ci_run_url": env.get("CI_JOB_URL") or env.get("BUILD_URL"),
+            "actor": env.get("GITLAB_USER_LOGIN") or env.get("BUILD_USER") or _user(),
+            "host": host,
+        }
+    return {"ci": None, "ci_run_id": None, "actor": _user(), "host": host}
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None  # no login name (e.g. a container user without a passwd entry)
+
+
+def snapshot_catalog(directory: Path, source: Path = CATALOG_DIR) -> Path:
+    """Copy the catalog into the run, so a later rebuild maps results as this run did."""
+    folder = directory / "catalog"
+    folder.mkdir(exist_ok=True)
+    for path in sorted(source.glob("*.yaml")):
+        shutil.copyfile(path, folder / path.name)
+    return folder
+
+
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -139,6 +187,7 @@ class Run:
         except FileExistsError as exc:
             raise RunError(f"run {ident} already exists in {directory.parent}") from exc
         run = cls(ident, directory)
+        snapshot_catalog(directory)
         _atomic_write_json(
             run.run_json,
             {
@@ -148,6 +197,7 @@ class Run:
                 "git": git_commit(),
                 "target": None,
                 "environment": environment(),
+                "provenance": provenance(),
                 "suites": {},
             },
         )

@@ -108,3 +108,37 @@ def test_the_target_is_recorded_without_secrets(tmp_path: Path) -> None:
         "jwt_secret_known": True,
     }
     assert "s3cret" not in text
+
+
+def test_a_new_run_snapshots_the_catalog_it_maps_results_with(tmp_path: Path) -> None:
+    from assay.catalog.model import CATALOG_DIR
+    from assay.record import load_run
+
+    run = Run.create(tmp_path)
+    names = sorted(p.name for p in (run.directory / "catalog").glob("*.yaml"))
+    assert names == sorted(p.name for p in CATALOG_DIR.glob("*.yaml"))
+    assert load_run(run.directory).catalog_dir() == run.directory / "catalog"
+
+
+def test_provenance_names_the_ci_run_and_actor_else_the_local_user() -> None:
+    from assay.run import provenance
+
+    github = provenance(
+        {
+            "CI": "true",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_RUN_ATTEMPT": "2",
+            "GITHUB_REPOSITORY": "acme/assay",
+            "GITHUB_ACTOR": "octocat",
+            "GITHUB_WORKFLOW": "nightly",
+        }
+    )
+    assert github["ci"] == "github-actions"
+    assert github["ci_run_id"] == "4242/2"
+    assert github["ci_run_url"] == "https://github.com/acme/assay/actions/runs/4242"
+    assert github["actor"] == "octocat"
+    local = provenance({})
+    assert local["ci"] is None
+    assert local["ci_run_id"] is None
+    assert local["actor"]
+    assert local["host"]
