@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assay.record import Run, write_atomic
 from reports import figures, html, qbr, traceability
+from reports.attest import sign_reports
 
 
 def write_reports(
@@ -18,7 +19,7 @@ def write_reports(
     cadence: html.Cadence = html.Cadence.WEEKLY,
     history: int = 12,
 ) -> tuple[list[Path], dict[str, int]]:
-    """Build every report in memory first, then write each file via temp + rename."""
+    """Build every report in memory first, write each file via temp + rename, then sign them."""
     data = figures.load(run, runs_dir, history)
     trace = traceability.build(data)
     counts = traceability.totals(trace)
@@ -34,4 +35,5 @@ def write_reports(
     if only in ("all", "html"):
         files["status.html"] = html.render(data, trace, cadence)
     folder = out or run.path / "reports"
-    return [write_atomic(folder / name, body) for name, body in files.items()], counts
+    written = [write_atomic(folder / name, body) for name, body in files.items()]
+    return [*written, sign_reports(run, folder)], counts

@@ -45,8 +45,13 @@ def report(
     cadence: Annotated[Cadence, typer.Option(help="HTML page audience.")] = Cadence.WEEKLY,
     history: Annotated[int, typer.Option(min=1, help="How many runs the trends cover.")] = 12,
 ) -> None:
-    """Write traceability.csv + coverage.csv, qbr.pptx and status.html for RUN."""
+    """Write traceability.csv + coverage.csv, qbr.pptx and status.html for RUN, signed.
+
+    The folder's attestation.intoto.dsse.json signs every report file with $ASSAY_SIGNING_KEY
+    (else the runs folder's development key); `assay evidence verify FOLDER` checks it.
+    """
     from assay.record import RunError, load_run
+    from assay.signing import SigningError
     from reports.build import write_reports
     from reports.traceability import TraceabilityError
 
@@ -54,7 +59,7 @@ def report(
         written, counts = write_reports(
             load_run(run), out, runs_dir=runs_dir, only=only.value, cadence=cadence, history=history
         )
-    except (RunError, TraceabilityError) as exc:
+    except (RunError, TraceabilityError, SigningError) as exc:
         raise _fail(str(exc)) from None
     for path in written:
         typer.echo(f"wrote {path}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assay.generators import Generator, GeneratorError
 from assay.record import RunError, load_run
+from assay.signing import SigningError
 from reports.build import write_reports
 from reports.index import write_index
 from reports.traceability import TraceabilityError
@@ -15,7 +16,7 @@ def build(run_dir: Path) -> list[Path]:
     """Write every report for the run (trends from the runs beside it)."""
     try:
         written, counts = write_reports(load_run(run_dir), None, runs_dir=run_dir.parent)
-    except (RunError, TraceabilityError) as exc:
+    except (RunError, TraceabilityError, SigningError) as exc:
         raise GeneratorError(str(exc)) from exc
     if counts and counts.get("orphan_tags"):
         raise GeneratorError(f"{counts['orphan_tags']} tags name no catalog requirement")
@@ -25,7 +26,7 @@ def build(run_dir: Path) -> list[Path]:
 GENERATOR = Generator(
     name="reports",
     build=build,
-    description="traceability.csv, qbr.pptx and status.html",
+    description="traceability.csv, qbr.pptx and status.html, signed",
     order=20,
 )
 

@@ -93,18 +93,14 @@ def build(data: ReportData) -> Traceability:
     joined = current.merge(requirements, on="requirement_id", how="left", indicator=True)
     orphans = sorted(set(joined.loc[joined["_merge"] == "left_only", "requirement_id"]))
     rows = joined[joined["_merge"] == "both"].drop(columns="_merge").copy()
-    items = pd.DataFrame(
-        [(i.path, i.sha256) for i in data.manifest.items], columns=["evidence_path", "sha256"]
-    )
+    digests = {i.path: i.sha256 for i in data.manifest.items}
     if not rows.empty:
-        rows["row"] = range(len(rows))
-        evidence = rows[["row", "evidence_path"]].explode("evidence_path")
-        evidence = evidence.merge(items, on="evidence_path", how="left")
-        grouped = evidence.groupby("row").agg(
-            evidence_paths=("evidence_path", lambda s: ";".join(sorted(set(s.dropna())))),
-            evidence_sha256=("sha256", lambda s: ";".join(sorted(set(s.dropna())))),
-        )
-        rows = rows.drop(columns="evidence_path").merge(grouped, left_on="row", right_index=True)
+        # Paths and their digests as pairs, in the same order: position i of one column is
+        # the file at position i of the other (a file not in the run has an empty digest).
+        cited = [sorted(set(paths)) for paths in rows["evidence_path"]]
+        rows["evidence_paths"] = [";".join(paths) for paths in cited]
+        rows["evidence_sha256"] = [";".join(digests.get(p, "") for p in paths) for paths in cited]
+        rows = rows.drop(columns="evidence_path")
         rows["control_ids"] = [
             _join(set(a) | set(b))
             for a, b in zip(rows["tagged_controls"], rows["catalog_controls"], strict=True)

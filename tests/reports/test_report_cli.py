@@ -18,7 +18,14 @@ from reports.cli import report_app
 from tests.fixtures.runs.make_runs import RUN_B, RUN_C
 
 runner = CliRunner()
-FILES = {"traceability.csv", "coverage.csv", "traceability.json", "qbr.pptx", "status.html"}
+FILES = {
+    "traceability.csv",
+    "coverage.csv",
+    "traceability.json",
+    "qbr.pptx",
+    "status.html",
+    "attestation.intoto.dsse.json",  # signs the others
+}
 
 
 def test_report_writes_every_file(runs_dir: Path) -> None:
@@ -48,7 +55,8 @@ def test_only_one_report_to_another_folder(runs_dir: Path, tmp_path: Path) -> No
         ],
     )
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "o").iterdir()] == ["status.html"]
+    written = {p.name for p in (tmp_path / "o").iterdir()}
+    assert written == {"status.html", "attestation.intoto.dsse.json"}
 
 
 def test_missing_run_is_a_clear_error(tmp_path: Path) -> None:
