@@ -89,13 +89,16 @@ def serve(host: str, port: int, workers: int) -> None:
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and fixed arguments
 
 
-def gateway(host: str, port: int, name: str) -> None:
+def gateway(host: str, port: int, name: str, ledger_file: str | None = None) -> None:
     """Serve the payment gateway simulator as its own process."""
+    from pathlib import Path
+
     import uvicorn
 
     from reference_service.payments.simulator import create_gateway_app
 
-    uvicorn.run(create_gateway_app(name), host=host, port=port, log_level="warning")
+    app = create_gateway_app(name, Path(ledger_file) if ledger_file else None)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,10 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     gateway_cmd.add_argument("--host", default="127.0.0.1")
     gateway_cmd.add_argument("--port", type=int, default=8100)
     gateway_cmd.add_argument("--name", default="simulator")
+    gateway_cmd.add_argument(
+        "--ledger-file", help="keep the ledger in this file (JSON lines), read back on start"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "gateway":
-        gateway(args.host, args.port, args.name)
+        gateway(args.host, args.port, args.name, args.ledger_file)
         return
     settings = _settings()
     if args.command == "migrate":

@@ -222,8 +222,10 @@ def wait_http(url: str, process: subprocess.Popen[bytes] | None, what: str) -> N
 
 
 def gateway_start(root: Path, name: str, port: int, env: dict[str, str]) -> ProcessRecord:
-    """Start one payment gateway simulator as its own process."""
+    """Start one payment gateway simulator as its own process; its ledger lives in a file of
+    the stack's, so a gateway killed and started again still holds what it charged."""
     argv = python_module("gateway", "--host", "127.0.0.1", "--port", str(port), "--name", name)
+    argv += ["--ledger-file", str(root / f"gateway-{name}-ledger.jsonl")]
     process = spawn(argv, env, root / f"gateway-{name}.log")
     wait_http(f"http://127.0.0.1:{port}/health", process, f"gateway {name}")
     return ProcessRecord.of(process.pid)

@@ -5,16 +5,20 @@ the `Idempotency-Key` header. `GET /ledger` lists every charge and refund it eve
 a harness can compare the gateway's money with the service's. Fault knobs (`PUT /_faults`) add
 latency, random errors, a hard outage, and the ambiguous windows where money goes missing:
 a charge recorded and then answered late or with an error, lookups by key that fail or stall,
-refunds that fail (not recorded) or stall (recorded, answered late).
+refunds that fail (not recorded) or stall (recorded, answered late). Given a ledger file, the
+gateway appends every entry to it and reads it back on start: like a real gateway's, its
+ledger outlives the process (a chaos experiment may kill it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request, Response
@@ -84,6 +88,27 @@ class Ledger:
     last_traceparent: str | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(20261126))  # noqa: S311
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    file: Path | None = None  # where entries are appended, one JSON line each
+
+    def record(self, kind: str, key: str, entry: Entry) -> None:
+        """Keep a new charge or refund (and append it to the ledger file, if any)."""
+        (self.charges if kind == "charge" else self.refunds)[key] = entry
+        if self.file is not None:
+            line = {"kind": kind, "key": key, "status_code": entry.status_code}
+            line |= {"body": entry.body, "at": entry.at.isoformat()}
+            with self.file.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line) + "\n")
+
+    def load(self, path: Path) -> None:
+        """Read back the entries a previous process appended to `path`, then append to it."""
+        if path.exists():
+            for raw in path.read_text(encoding="utf-8").splitlines():
+                if not raw.strip():
+                    continue
+                line = json.loads(raw)
+                entry = Entry(line["status_code"], line["body"], datetime.fromisoformat(line["at"]))
+                (self.charges if line["kind"] == "charge" else self.refunds)[line["key"]] = entry
+        self.file = path
 
     @property
     def captures(self) -> int:
@@ -118,8 +143,9 @@ async def _stall(delay_ms: int) -> None:
         await asyncio.sleep(delay_ms / 1000)
 
 
-def create_gateway_app(name: str = "simulator") -> FastAPI:
-    """Build one simulated gateway; each app has its own ledger."""
+def create_gateway_app(name: str = "simulator", ledger_file: Path | None = None) -> FastAPI:
+    """Build one simulated gateway; each app has its own ledger (kept in `ledger_file`, and
+    read back from it, when given)."""
     app = FastAPI(
         title=f"Payment gateway simulator ({name})",
         docs_url=None,
@@ -127,6 +153,8 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     ledger = Ledger()
+    if ledger_file is not None:
+        ledger.load(ledger_file)
     app.state.ledger = ledger
 
     async def _faulted(request: Request) -> JSONResponse | None:
@@ -183,7 +211,8 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
                     "currency": body.currency,
                     "code": None if approved else "card_declined",
                 }
-                ledger.charges[idempotency_key] = Entry(201 if approved else 402, result, _now())
+                status = 201 if approved else 402
+                ledger.record("charge", idempotency_key, Entry(status, result, _now()))
             entry = ledger.charges[idempotency_key]
         faults = ledger.faults
         await _stall(faults.post_charge_delay_ms)
@@ -226,7 +255,8 @@ def create_gateway_app(name: str = "simulator") -> FastAPI:
                     "amount": body.amount,
                     "code": None if known else "unknown_charge",
                 }
-                ledger.refunds[idempotency_key] = Entry(201 if known else 404, result, _now())
+                status = 201 if known else 404
+                ledger.record("refund", idempotency_key, Entry(status, result, _now()))
             entry = ledger.refunds[idempotency_key]
         await _stall(faults.refund_delay_ms)  # refunded, then answered late
         return JSONResponse(entry.body, status_code=entry.status_code)
