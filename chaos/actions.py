@@ -19,10 +19,12 @@ import psutil
 from chaoslib.exceptions import ActivityFailed
 
 from chaos.context import Configuration, boundary, http_client, resolve
+from chaos.gateway_actions import clear_gateway_faults, set_gateway_faults
 from infra.local.processes import STACK_ID_ENV, ForeignProcessError, carries_stack_id, signal_ours
 
 __all__ = [
     "clear_flags",
+    "clear_gateway_faults",
     "create_hot_product",
     "kill_gateway",
     "kill_service",
@@ -30,6 +32,7 @@ __all__ = [
     "restart_gateway",
     "restart_service",
     "set_flag",
+    "set_gateway_faults",
     "start_postgres",
     "start_redis",
     "stop_cpu_stress",
@@ -179,8 +182,8 @@ def start_redis(configuration: Configuration = None) -> dict[str, Any]:
 def kill_gateway(name: str, configuration: Configuration = None) -> dict[str, Any]:
     """SIGKILL one payment gateway simulator ("primary" or "fallback"; empty refused).
 
-    Effect: its port refuses connections and its in-memory ledger is lost.
-    Rollback: `restart_gateway`.
+    Effect: its port refuses connections; its ledger (kept in the stack's file) survives,
+    its fault knobs do not. Rollback: `restart_gateway`.
     """
     component = _gateway(name)
     context = resolve(configuration)
@@ -201,7 +204,8 @@ def kill_gateway(name: str, configuration: Configuration = None) -> dict[str, An
 def restart_gateway(name: str, configuration: Configuration = None) -> dict[str, Any]:
     """Start a gateway simulator again on its port if it is not running.
 
-    Effect: the gateway answers again (empty ledger). Rollback: itself (idempotent).
+    Effect: the gateway answers again, with its ledger read back and no faults.
+    Rollback: itself (idempotent).
     """
     component = _gateway(name)
     context = resolve(configuration)

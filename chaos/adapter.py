@@ -6,7 +6,13 @@ it runs only the experiments whose `assay` extension says they need nothing but 
 
 `ASSAY_CHAOS_EXPERIMENTS` (comma-separated name prefixes, e.g. `04,06`) picks experiments;
 `ASSAY_CHAOS_SETTINGS` (`NAME=VALUE,...`) passes service settings to the stack, e.g.
-`BREAKER_ENABLED=false` to rehearse against a deliberately weakened service.
+`BREAKER_ENABLED=false` or `PAYMENT_TRUST_FAILED_LOOKUP=true` to rehearse against a
+deliberately weakened service.
+
+Every experiment reconciles the gateways' ledgers with the service's orders before and after
+its fault; the suite adds the check `ledger::gateways-agree` and `metrics.ledger`
+(`chaos.money`). A remote target without gateway ledgers (`ASSAY_GATEWAY_LEDGERS`) runs the
+experiments without that probe, and the summary says so.
 """
 
 from __future__ import annotations
@@ -27,12 +33,17 @@ from assay.summary import Check, Counts, Summary, Verdict, counts_verdict, utcno
 from assay.target import Target, TargetKind
 from chaos import traffic
 from chaos.journal import ExperimentResult, read_journal, suite_score
+from chaos.money import LEDGER_PROBE, ledger_record
 from infra.local.stack import StackError, provisioned_stack
 
 NAME = "chaos"
 EXPERIMENTS_DIR = Path(__file__).resolve().parent / "experiments"
 EXPERIMENT_TIMEOUT_S = 240
 STACK_ENV = ("ASSAY_STACK_FILE", "ASSAY_TARGET_URL", "ASSAY_CHAOS_STATE_DIR")
+# The stack's service settles what a fault leaves pending within seconds, not minutes, so the
+# ledger check after each experiment can wait for it: a pending order is settled by key once
+# its reservation expires, and the sweep looks every second.
+STACK_SETTINGS = {"RESERVATION_TTL_S": "15", "SWEEP_INTERVAL_S": "1"}
 
 
 def needs(path: Path) -> list[str]:
@@ -120,12 +131,17 @@ def summarize(
         if journal.exists():
             results[path.stem] = read_journal(journal)
             checks.append(_check(path, results[path.stem], rel))
+    errors = len(paths) - len(checks)
+    journals = [out / f"{p.stem}.journal.json" for p in paths if p.stem in results]
+    ledger, ledger_metrics = ledger_record(journals, run_dir)
+    if ledger is not None:
+        checks.append(ledger)
     counts = Counts(
         passed=sum(c.verdict is Verdict.PASS for c in checks),
         failed=sum(c.verdict is Verdict.FAIL for c in checks),
-        errors=len(paths) - len(checks),
+        errors=errors,
     )
-    verdict = counts_verdict(counts) if checks else Verdict.ERROR
+    verdict = counts_verdict(counts) if results else Verdict.ERROR
     return Summary(
         suite=NAME,
         verdict=verdict,
@@ -143,8 +159,21 @@ def summarize(
         metrics={
             "resilience_score": suite_score(list(results.values())),
             "experiments": {name: r.summary() for name, r in results.items()},
+            **({"ledger": ledger_metrics} if ledger_metrics else {}),
         },
     )
+
+
+def without_ledger_probe(experiment: Path, into: Path) -> Path:
+    """A copy of the experiment without the ledger probe (for a target whose gateways'
+    ledgers are unknown: the probe could not judge, so it is left out, and said so)."""
+    data = json.loads(experiment.read_text(encoding="utf-8"))
+    hypothesis = data.get("steady-state-hypothesis", {})
+    hypothesis["probes"] = [p for p in hypothesis.get("probes", []) if p["name"] != LEDGER_PROBE]
+    into.mkdir(parents=True, exist_ok=True)
+    copy = into / experiment.name
+    copy.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return copy
 
 
 def warm_up(base_url: str, state_dir: Path) -> None:
@@ -175,12 +204,23 @@ def run_chaos(run: Run, target: Target, settings: Mapping[str, str] | None = Non
         state.mkdir(exist_ok=True)
         env = {**base_env, **target.env(), "ASSAY_CHAOS_STATE_DIR": str(state)}
         notes.append(f"remote target: ran only HTTP experiments ({len(paths)})")
+        if not target.ledgers:
+            notes.append(
+                "money reconciliation not run: the target exposes no gateway ledgers "
+                "(ASSAY_GATEWAY_LEDGERS); the experiments ran without gateway-ledgers-agree"
+            )
         for path in paths:
-            run_experiment(path, out, env)
+            chosen_path = (
+                path if target.ledgers else without_ledger_probe(path, state / "experiments")
+            )
+            run_experiment(chosen_path, out, env)
     else:
-        chosen = {**_settings(os.environ.get("ASSAY_CHAOS_SETTINGS", "")), **(settings or {})}
-        if chosen:
-            notes.append(f"service settings: {chosen}")
+        chosen = {
+            **STACK_SETTINGS,
+            **_settings(os.environ.get("ASSAY_CHAOS_SETTINGS", "")),
+            **(settings or {}),
+        }
+        notes.append(f"service settings: {chosen}")
         try:
             with provisioned_stack(
                 out / "stack.json", settings=chosen, keep_logs=out / "stack-logs"

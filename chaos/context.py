@@ -1,8 +1,10 @@
 """What an activity acts on, resolved from the experiment's configuration at call time.
 
 Two modes: a provisioned local stack (`stack_file` names its descriptor; processes, the
-database and the admin account are all reachable), or a bare HTTP target (`base_url`, admin
-credentials from `ASSAY_ADMIN_EMAIL` / `ASSAY_ADMIN_PASSWORD`) where only HTTP activities work.
+database, the admin account and both payment gateways are all reachable), or a bare HTTP
+target (`base_url`, admin credentials from `ASSAY_ADMIN_EMAIL` / `ASSAY_ADMIN_PASSWORD`, the
+gateways from `gateway_ledgers` / `ASSAY_GATEWAY_LEDGERS` as `primary=URL,fallback=URL`)
+where only HTTP activities work.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
 from chaoslib.exceptions import ActivityFailed
 
+from assay.target import LEDGERS_ENV, TargetError, parse_ledgers
 from infra.local.stack import Stack, StackError, load_stack
 
 Configuration = Mapping[str, Any] | None
@@ -36,12 +39,20 @@ class Context:
     base_url: str
     state_dir: Path
     stack: Stack | None
+    gateways: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
 
     def require_stack(self, what: str) -> Stack:
         """The provisioned stack, or ActivityFailed saying `what` needs one."""
         if self.stack is None:
             raise ActivityFailed(f"{what} needs the local provisioned stack (`stack_file`)")
         return self.stack
+
+    def gateway_url(self, name: str) -> str:
+        """Base URL of the payment gateway `name` (ActivityFailed if unknown; empty refused)."""
+        if name not in self.gateways:
+            known = ", ".join(sorted(self.gateways)) or "none configured"
+            raise ActivityFailed(f"no gateway {name!r} (empty refused); known: {known}")
+        return self.gateways[name]
 
     @property
     def events_file(self) -> Path:
@@ -113,6 +124,14 @@ def _value(configuration: Configuration, key: str, env: str) -> str:
     return str(configured or os.environ.get(env) or "")
 
 
+def parse_gateways(raw: str) -> dict[str, str]:
+    """`primary=URL,fallback=URL` -> {name: URL}; ActivityFailed on a malformed pair."""
+    try:
+        return parse_ledgers(raw)
+    except TargetError as exc:
+        raise ActivityFailed(str(exc)) from exc
+
+
 def resolve(configuration: Configuration) -> Context:
     """The Context for this call: the stack if a descriptor is configured, else the base URL."""
     stack_file = _value(configuration, "stack_file", "ASSAY_STACK_FILE")
@@ -131,7 +150,11 @@ def resolve(configuration: Configuration) -> Context:
     else:
         state_dir = Path(state or Path(tempfile.gettempdir()) / "assay-chaos-state")
         state_dir.mkdir(parents=True, exist_ok=True)
-    return Context(base_url=base_url.rstrip("/"), state_dir=state_dir, stack=stack)
+    raw_gateways = _value(configuration, "gateway_ledgers", LEDGERS_ENV)
+    gateways = stack.ledgers if stack else parse_gateways(raw_gateways)
+    return Context(
+        base_url=base_url.rstrip("/"), state_dir=state_dir, stack=stack, gateways=gateways
+    )
 
 
 def http_client() -> httpx.Client:

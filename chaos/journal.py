@@ -25,6 +25,8 @@ INVARIANT_FUNCS = {
     "one_capture_per_order",
     "no_confirmed_without_capture",
     "hot_product_not_oversold",
+    "gateway_ledgers_agree",
+    "checkouts_capture_once",
 }
 DEFAULT_WEIGHT = 10
 

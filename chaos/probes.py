@@ -22,6 +22,7 @@ from chaos.checkout_probes import (
     hot_product_not_oversold,
 )
 from chaos.context import Configuration, boundary, http_client, resolve
+from chaos.ledger_probes import checkouts_capture_once, gateway_ledgers_agree
 from chaos.verdicts import burst, verdict
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "checkout_recovers_within",
     "checkout_rush",
     "checkouts_answer",
+    "checkouts_capture_once",
+    "gateway_ledgers_agree",
     "hot_product_not_oversold",
     "no_confirmed_without_capture",
     "one_capture_per_order",

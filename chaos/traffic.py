@@ -169,6 +169,12 @@ def run_burst(
     return samples
 
 
+def record_acknowledged(path: Path, order_id: str) -> None:
+    """Append one order the service acknowledged with a 2xx."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": order_id, "at": time.time()}) + "\n")
+
+
 def p95(values: list[float]) -> float | None:
     """95th percentile (inclusive method); None without data."""
     if not values:
