@@ -80,16 +80,18 @@ def verify(
 
     if not path.exists():
         raise _fail(f"{path}: no such pack or folder")
+    # An empty --key-id (an unset CI variable) pins nothing; the configured key then does.
+    pins = [i for i in key_id or [] if i.strip()]
     try:
         public = load_public_key(public_key) if public_key else None
         configured = (
             configured_signer().key_id
-            if not (key_id or public_key) and os.environ.get(KEY_ENV, "").strip()
+            if not (pins or public_key) and os.environ.get(KEY_ENV, "").strip()
             else None
         )
     except SigningError as exc:
         raise _fail(str(exc)) from None
-    trust = Trust.pinned(*(key_id or []), configured, public=public, allow_dev=dev)
+    trust = Trust.pinned(*pins, configured, public=public, allow_dev=dev)
     if path.is_dir():
         checked = verify_folder(path, trust)
         signed_by, problems, files = checked.signed_by, checked.problems, None
