@@ -7,16 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 
 from assay.catalog import Catalog
+from assay.coverage import ControlState, control_standing
 from assay.record import Run
-from assay.summary import Check, Verdict
-
-FAILING = {Verdict.FAIL, Verdict.ERROR}
+from assay.summary import Check
 
 
 class Freshness(StrEnum):
     """How a control's evidence stands."""
 
     OK = "ok"
+    EXCEPTIONS = "ok-with-exceptions"  # passed, with warnings or waivers (named in the pack)
+    PARTIAL = "partial"  # a requirement mapped to the control has no passing evidence
     NONE = "none"
     FAILING = "failing"
     STALE = "stale"
@@ -42,20 +43,17 @@ class ControlAudit:
 
 
 def linked_checks(run: Run, catalog: Catalog, control_id: str) -> list[tuple[datetime, Check]]:
-    """Checks in this run's evidence suites for the control (tagged, or via a requirement)."""
-    control = catalog.controls[control_id]
-    found = []
-    for suite, summary in run.summaries.items():
-        if control.evidence and suite not in control.evidence:
-            continue
-        for check in summary.checks:
-            linked = set(check.controls)
-            for req in check.requirements:
-                if req in catalog.requirements:
-                    linked.update(catalog.requirements[req].controls)
-            if control_id in linked and check.verdict != Verdict.SKIPPED:
-                found.append((summary.finished_at, check))
-    return found
+    """The run's evidence for the control, by the one linking rule (assay.coverage)."""
+    return [
+        (link.finished_at, link.check) for link in control_standing(run, catalog, control_id).links
+    ]
+
+
+_LATEST = {
+    ControlState.SATISFIED: Freshness.OK,
+    ControlState.EXCEPTIONS: Freshness.EXCEPTIONS,
+    ControlState.PARTIAL: Freshness.PARTIAL,
+}
 
 
 def audit(runs: list[Run], catalog: Catalog, as_of: datetime) -> list[ControlAudit]:
@@ -64,27 +62,26 @@ def audit(runs: list[Run], catalog: Catalog, as_of: datetime) -> list[ControlAud
     results = []
     for control_id, control in catalog.controls.items():
         latest: str | None = None
-        latest_failing = False
+        latest_state = ControlState.NOT_SATISFIED
         passing: tuple[str, datetime] | None = None
         for run in newest_first:
-            checks = linked_checks(run, catalog, control_id)
-            if not checks:
+            standing = control_standing(run, catalog, control_id)
+            if not standing.has_evidence:
                 continue
-            failed = any(c.verdict in FAILING for _, c in checks)
             if latest is None:
-                latest, latest_failing = run.run_id, failed
-            if not failed:
-                passing = (run.run_id, max(t for t, _ in checks))
+                latest, latest_state = run.run_id, standing.state
+            if not standing.failing:
+                passing = (run.run_id, max(link.finished_at for link in standing.links))
                 break
         age = (as_of - passing[1]).total_seconds() / 86400 if passing else None
         if latest is None:
             status = Freshness.NONE
-        elif latest_failing:
+        elif latest_state is ControlState.NOT_SATISFIED:
             status = Freshness.FAILING
         elif age is not None and age > control.freshness_days:
             status = Freshness.STALE
         else:
-            status = Freshness.OK
+            status = _LATEST[latest_state]
         results.append(
             ControlAudit(
                 control_id=control_id,

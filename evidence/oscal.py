@@ -11,14 +11,12 @@ from trestle.oscal import OSCAL_VERSION
 from trestle.oscal import common as oscal
 from trestle.oscal.assessment_results import AssessmentResults, ImportAp, Result
 
-from assay.catalog import Catalog
+from assay.coverage import ControlState, control_standings
 from assay.manifest import EvidenceItem, Manifest
 from assay.record import Run
-from assay.summary import Verdict
 
 NAMESPACE = uuid.UUID("8f5b6c8e-7a8d-4a51-9d0e-4f1f2a6b3c11")  # fixed: same run, same uuids
 FILENAME = "assessment-results.json"
-FAILING = {Verdict.FAIL, Verdict.ERROR}
 
 
 class OscalError(Exception):
@@ -47,27 +45,14 @@ def _observation(run_id: str, item: EvidenceItem) -> oscal.Observation:
     )
 
 
-def control_states(run: Run, catalog: Catalog) -> dict[str, tuple[bool, str]]:
-    """Each catalog control: (satisfied, why) judged from the checks of this run."""
-    states: dict[str, tuple[bool, str]] = {}
-    for control_id in catalog.controls:
-        verdicts = []
-        for summary in run.summaries.values():
-            for check in summary.checks:
-                linked = set(check.controls)
-                for req in check.requirements:
-                    if req in catalog.requirements:
-                        linked.update(catalog.requirements[req].controls)
-                if control_id in linked and check.verdict != Verdict.SKIPPED:
-                    verdicts.append(check.verdict)
-        failing = sum(v in FAILING for v in verdicts)
-        if not verdicts:
-            states[control_id] = (False, "No check in this run produced evidence for it.")
-        elif failing:
-            states[control_id] = (False, f"{failing} of {len(verdicts)} linked checks failed.")
-        else:
-            states[control_id] = (True, f"All {len(verdicts)} linked checks passed.")
-    return states
+# Our four states in OSCAL's two: anything short of full, exception-free passes is named in
+# the status reason and remarks, and in an `assay-state` property of the finding.
+OSCAL_STATE = {
+    ControlState.SATISFIED: ("satisfied", oscal.Reason.pass_),
+    ControlState.EXCEPTIONS: ("satisfied", oscal.Reason.other),
+    ControlState.PARTIAL: ("not-satisfied", oscal.Reason.other),
+    ControlState.NOT_SATISFIED: ("not-satisfied", oscal.Reason.fail),
+}
 
 
 def assessment_results(run: Run, manifest: Manifest) -> AssessmentResults:
@@ -76,20 +61,25 @@ def assessment_results(run: Run, manifest: Manifest) -> AssessmentResults:
     observations = [_observation(run.run_id, item) for item in manifest.items]
     by_path = {o.title: o.uuid for o in observations}
     findings = []
-    for control_id, (satisfied, why) in control_states(run, catalog).items():
+    for control_id, standing in control_standings(run, catalog).items():
         related = [by_path[i.path] for i in manifest.items if control_id in i.controls]
         control = catalog.controls[control_id]
-        state = "satisfied" if satisfied else "not-satisfied"
+        state, reason = OSCAL_STATE[standing.state]
         findings.append(
             oscal.Finding(
                 uuid=_uuid(run.run_id, "finding", control_id),
                 title=f"{control_id} {control.title}",
-                description=why,
+                description=standing.reason,
+                props=[oscal.Property(name="assay-state", value=standing.state.value)],
                 target=oscal.FindingTarget(
                     type=oscal.FindingTargetTypeValidValues.objective_id,
                     target_id=control_id,
                     status=oscal.ObjectiveStatus(
-                        state=oscal.ObjectiveStatusStateValidValues(state)
+                        state=oscal.ObjectiveStatusStateValidValues(state),
+                        reason=reason,
+                        remarks=None
+                        if standing.state is ControlState.SATISFIED
+                        else f"{standing.state.value}: {standing.reason}",
                     ),
                 ),
                 related_observations=[oscal.RelatedObservation(observation_uuid=u) for u in related]

@@ -170,6 +170,18 @@ class Waiver(BaseModel):
         return self.expires is None or self.expires < on
 
 
+class LoadCover(BaseModel):
+    """A perf run that can cover a load requirement: its shape and the throughput it reached."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape: str
+    min_rps: float = Field(gt=0)  # the run's achieved mean requests per second, at least
+
+    def __str__(self) -> str:
+        return f"a {self.shape} run at ≥ {self.min_rps:g} RPS"
+
+
 class Requirement(_Entry):
     """A requirement drawn from the seed, and what it links to."""
 
@@ -182,6 +194,8 @@ class Requirement(_Entry):
     # evidence, iac); `assay catalog check` treats it as pending until such tests exist at all.
     verified_by: list[str] = Field(default_factory=list)
     untested_reason: str | None = None
+    # Load requirements: only a perf run of one of these shapes and rates is evidence for it.
+    covered_by: list[LoadCover] = Field(default_factory=list)
     waiver: WaiverTerms | None = None  # who answers for `untested_reason`
 
 

@@ -87,7 +87,7 @@ def test_audit_json_and_strict(runs_dir: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert {r["status"] for r in rows} == {"ok"}
+    assert {r["status"] for r in rows} == {"ok", "partial"}  # partial: untested requirements
     late = runner.invoke(
         evidence_app, ["audit", str(runs_dir), "--strict", "--as-of", "2027-01-01"]
     )
