@@ -96,7 +96,8 @@ def load_gap(requirement: Requirement, summary: Summary) -> str:
     return f"{ran} cannot cover {requirement.id}: it needs {needs}"
 
 
-def _why_not(check: Check, summary: Summary, requirements: list[Requirement]) -> str:
+def why_not_evidence(check: Check, summary: Summary, requirements: list[Requirement]) -> str:
+    """Why a check is not evidence for these requirements ('' when it is)."""
     if check.verdict is Verdict.SKIPPED:
         return f"skipped: {check.message}" if check.message else "skipped"
     if requirements and check.verdict not in FAILING:  # a miss at a lower load is a miss
@@ -114,7 +115,7 @@ def requirement_links(run: Run, catalog: Catalog, requirement_id: str) -> list[L
         for check in summary.checks:
             if requirement_id in check.requirements:
                 reqs = [requirement] if requirement is not None else []
-                found.append(Link(suite, summary, check, _why_not(check, summary, reqs)))
+                found.append(Link(suite, summary, check, why_not_evidence(check, summary, reqs)))
     return found
 
 
@@ -132,7 +133,7 @@ def control_links(run: Run, catalog: Catalog, control_id: str) -> list[Link]:
                 if r in catalog.requirements and control_id in catalog.requirements[r].controls
             ]
             if mapped or control_id in check.controls:
-                found.append(Link(suite, summary, check, _why_not(check, summary, mapped)))
+                found.append(Link(suite, summary, check, why_not_evidence(check, summary, mapped)))
     return found
 
 
@@ -201,7 +202,7 @@ class ControlStanding:
 
 def _gap(requirement: Requirement, links: list[Link]) -> str:
     mine = [link for link in links if requirement.id in link.check.requirements]
-    why_not = [_why_not(link.check, link.summary, [requirement]) for link in mine]
+    why_not = [why_not_evidence(link.check, link.summary, [requirement]) for link in mine]
     if not mine:
         why = f": {requirement.untested_reason}" if requirement.untested_reason else ""
         return f"{requirement.id} (no test in this run{why})"

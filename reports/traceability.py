@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from assay.coverage import Standing, requirement_standing, why_not_evidence
 from assay.summary import Verdict
-from reports.figures import FAILING, KINDS, ReportData
+from reports.figures import KINDS, ReportData
 
 COLUMNS = [
     "requirement_id",
@@ -24,7 +25,9 @@ COLUMNS = [
     "adr_ids",
     "evidence_paths",
     "evidence_sha256",
+    "not_evidence_because",  # empty when the row is evidence (assay.coverage's one rule)
 ]
+JUDGED = {Standing.PASS, Standing.EXCEPTIONS, Standing.FAIL}
 
 
 class TraceabilityError(Exception):
@@ -54,18 +57,24 @@ def _check_frame(data: ReportData) -> pd.DataFrame:
             "suite": suite,
             "check_id": check.id,
             "result": str(check.verdict),
-            "requirement_id": check.requirements,
+            "requirement_id": r,
             "tagged_controls": check.controls,
             "evidence_path": check.evidence or [f"{suite}/summary.json"],
+            "not_evidence_because": why_not_evidence(
+                check,
+                summary,
+                [data.catalog.requirements[r]] if r in data.catalog.requirements else [],
+            ),
         }
         for run in data.runs
         for suite, summary in run.summaries.items()
         for check in summary.checks
+        for r in check.requirements
     ]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         return pd.DataFrame(columns=["requirement_id", "run_id", "check_id", "suite", "result"])
-    return frame.explode("requirement_id").dropna(subset=["requirement_id"])
+    return frame
 
 
 def _requirement_frame(data: ReportData) -> pd.DataFrame:
@@ -117,45 +126,48 @@ def build(data: ReportData) -> Traceability:
 
 
 def coverage(data: ReportData, checks: pd.DataFrame, requirements: pd.DataFrame) -> pd.DataFrame:
-    """Per requirement over the run history: covered, failing, stale or no-test."""
+    """Per requirement over the run history: covered, failing, stale, unjudged or no-test.
+
+    Each run's standing comes from assay.coverage (skipped checks and too-small load runs are
+    not evidence); the newest run with evidence decides, its age against the freshness window.
+    """
+    del checks  # the rows are per link; standings come from the one linking rule
     as_of = data.run.record.finished_at
     freshness = {c.id: c.freshness_days for c in data.catalog.controls.values()}
     out = []
     for req in requirements.itertuples():
+        req_id = str(req.requirement_id)
         controls: list[str] = list(req.catalog_controls)  # type: ignore[arg-type]
         window = min((freshness.get(c, 7) for c in controls), default=7)
-        mine = (
-            checks[checks["requirement_id"] == req.requirement_id] if not checks.empty else checks
-        )
+        history = [(run, requirement_standing(run, data.catalog, req_id)) for run in data.runs]
+        judged = [(run, s) for run, s in history if s.standing in JUDGED]
+        unjudged = [(run, s) for run, s in history if s.standing is Standing.UNJUDGED]
         status, latest_run, latest_result, passing_run, age = "no-test", "", "", "", None
-        if not mine.empty:
-            per_run = (
-                mine.groupby("run_id")
-                .agg(
-                    started=("run_started_at", "first"),
-                    finished=("finished_at", "max"),
-                    failed=("result", lambda s: bool(set(s) & {str(v) for v in FAILING})),
-                )
-                .sort_values("started")
-            )
-            latest = per_run.iloc[-1]
-            latest_run = str(per_run.index[-1])
-            latest_result = "fail" if latest["failed"] else "pass"
-            passed = per_run[~per_run["failed"]]
-            if not passed.empty:
-                passing_run = str(passed.index[-1])
-                age = (as_of - passed.iloc[-1]["finished"]).total_seconds() / 86400
-            if latest["failed"]:
+        reason = str(req.untested_reason or "") or "no check in any run links to it"
+        if judged:
+            run, latest = judged[-1]
+            latest_run, reason = run.run_id, latest.reason
+            latest_result = "fail" if latest.standing is Standing.FAIL else "pass"
+            passed = [(r, s) for r, s in judged if s.standing is not Standing.FAIL]
+            if passed:
+                passing_run = passed[-1][0].run_id
+                finished = max(k.finished_at for k in passed[-1][1].links if k.counts)
+                age = (as_of - finished).total_seconds() / 86400
+            if latest.standing is Standing.FAIL:
                 status = "failing"
             elif age is not None and age > window:
                 status = "stale"
             else:
                 status = "covered"
+        elif unjudged:
+            run, latest = unjudged[-1]
+            status, latest_run, reason = "unjudged", run.run_id, latest.reason
         out.append(
             {
-                "requirement_id": req.requirement_id,
+                "requirement_id": req_id,
                 "requirement_title": req.requirement_title,
                 "status": status,
+                "reason": reason,
                 "latest_run": latest_run,
                 "latest_result": latest_result,
                 "latest_passing_run": passing_run,
@@ -164,7 +176,7 @@ def coverage(data: ReportData, checks: pd.DataFrame, requirements: pd.DataFrame)
                 "untested_reason": req.untested_reason,
             }
         )
-    order = {"failing": 0, "no-test": 1, "stale": 2, "covered": 3}
+    order = {"failing": 0, "unjudged": 1, "no-test": 2, "stale": 3, "covered": 4}
     frame = pd.DataFrame(out)
     return frame.sort_values(
         by=["status", "requirement_id"], key=lambda s: s.map(order) if s.name == "status" else s
@@ -179,10 +191,12 @@ def totals(trace: Traceability) -> dict[str, int]:
         "links": trace.links,
         "orphan_tags": len(trace.orphans),
         "requirements": len(trace.coverage),
-        **{k: int(counts.get(k, 0)) for k in ("covered", "failing", "stale", "no-test")},
+        **{
+            k: int(counts.get(k, 0)) for k in ("covered", "failing", "stale", "unjudged", "no-test")
+        },
     }
 
 
 def is_pass(result: str) -> bool:
-    """Whether a row's result counts as passing."""
-    return result in {Verdict.PASS, Verdict.WARNING}
+    """Whether a row's result is a pass (a warning is not: it is a pass with exceptions)."""
+    return result == Verdict.PASS

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from assay.record import load_run
+from assay.summary import Summary, Verdict
 from reports import figures, traceability
 from reports.figures import ReportData
 from reports.traceability import COLUMNS, Traceability
-from tests.fixtures.runs.make_runs import RUN_B
+from tests.fixtures.runs.make_runs import RUN_A, RUN_B, RUN_C
 
 
 def _links(data: ReportData) -> int:
@@ -56,7 +58,11 @@ def test_totals_add_up(trace_b: Traceability) -> None:
     assert counts["rows"] == counts["links"]
     assert counts["orphan_tags"] == 0
     assert (
-        counts["covered"] + counts["failing"] + counts["stale"] + counts["no-test"]
+        counts["covered"]
+        + counts["failing"]
+        + counts["stale"]
+        + counts["unjudged"]
+        + counts["no-test"]
         == counts["requirements"]
     )
 
@@ -75,3 +81,40 @@ def test_same_runs_give_the_same_csv(runs_dir: Path) -> None:
     first = traceability.build(figures.load(load_run(runs_dir / RUN_B))).rows.to_csv(index=False)
     second = traceability.build(figures.load(load_run(runs_dir / RUN_B))).rows.to_csv(index=False)
     assert first == second
+
+
+def _status(trace: Traceability, req_id: str) -> tuple[str, str]:
+    row = trace.coverage[trace.coverage["requirement_id"] == req_id].iloc[0]
+    return str(row["status"]), str(row["reason"])
+
+
+def test_a_requirement_whose_every_check_was_skipped_is_not_covered(runs_dir: Path) -> None:
+    for run_id in (RUN_A, RUN_B, RUN_C):
+        path = runs_dir / run_id / "acceptance" / "summary.json"
+        summary = Summary.read(path)
+        checks = [
+            c.model_copy(update={"verdict": Verdict.SKIPPED, "message": "needs ASSAY_JWT_SECRET"})
+            if "REQ-SEC-001" in c.requirements
+            else c
+            for c in summary.checks
+        ]
+        summary.model_copy(update={"checks": checks}).write(path.parent)
+    trace = traceability.build(figures.load(load_run(runs_dir / RUN_C)))
+    status, reason = _status(trace, "REQ-SEC-001")
+    assert status == "unjudged"
+    assert reason == "no linked check is evidence: skipped: needs ASSAY_JWT_SECRET"
+    row = trace.rows[trace.rows["requirement_id"] == "REQ-SEC-001"].iloc[0]
+    assert row["not_evidence_because"] == "skipped: needs ASSAY_JWT_SECRET"
+    assert traceability.totals(trace)["unjudged"] >= 1
+
+
+def test_a_load_requirement_is_uncovered_by_a_run_of_another_shape(runs_dir: Path) -> None:
+    # run B's miss at the sustained rate fails it; run C's pass there does not cover a spike
+    trace_b = traceability.build(figures.load(load_run(runs_dir / RUN_B)))
+    assert _status(trace_b, "REQ-PERF-002")[0] == "failing"
+    shutil.rmtree(runs_dir / RUN_B)
+    trace = traceability.build(figures.load(load_run(runs_dir / RUN_C)))
+    status, reason = _status(trace, "REQ-PERF-002")
+    assert status == "unjudged"
+    assert "a sustained run at 300 RPS cannot cover REQ-PERF-002" in reason
+    assert "it needs a spike run at ≥ 380 RPS" in reason
