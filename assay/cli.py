@@ -249,6 +249,14 @@ def run_command(
             help="perf: Locust worker processes beside a master; sets ASSAY_PERF_WORKERS.",
         ),
     ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget",
+            min=1,
+            help="explore: wall-clock seconds to explore for; sets ASSAY_EXPLORE_BUDGET_S.",
+        ),
+    ] = None,
     deselect_tags: Annotated[
         list[str] | None,
         typer.Option(
@@ -272,6 +280,7 @@ def run_command(
     for name, value in (
         ("ASSAY_PERF_SHAPE", shape),
         ("ASSAY_PERF_WORKERS", workers),
+        ("ASSAY_EXPLORE_BUDGET_S", budget),
         (DESELECT_TAGS_ENV, tags),
     ):
         if value is not None:
