@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay import __version__ as assay_version
 from assay.catalog import Catalog
 from assay.catalog.model import CATALOG_DIR
-from assay.record import GENERATED, Run
+from assay.record import GENERATED, Run, RunProvenance
 from assay.summary import Summary, Verdict
 
 SCHEMA = "https://assay.dev/evidence-manifest/v1"
@@ -85,6 +85,8 @@ class Manifest(BaseModel):
     git_commit: str | None
     target_url: str | None
     target_version: str | None
+    target_kind: str | None = None
+    provenance: RunProvenance = Field(default_factory=RunProvenance)  # CI run and actor
     started_at: datetime
     finished_at: datetime
     verdicts: dict[str, Verdict]
@@ -117,16 +119,30 @@ def media_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _tool(suite: str | None, name: str, summary: Summary | None) -> str:
+def _tool(
+    suite: str | None, path: str, summary: Summary | None
+) -> tuple[str, str | None, datetime | None]:
+    """(tool, version, collected at) of a file: the summary's `metrics.tools` entry wins.
+
+    A suite names its files' tools in `metrics["tools"]`, keyed by run path or file name,
+    either as a tool name or as {"tool", "version", "collected_at"} (the security gate
+    records each scanner's version and the time its report was written).
+    """
+    name = Path(path).name
     if suite is None or summary is None or name == "summary.json":
-        return "assay"
-    named = (summary.metrics.get("tools") or {}) if summary else {}
-    if isinstance(named, dict) and name in named:
-        return str(named[name])
+        return "assay", None, None
+    named = summary.metrics.get("tools") or {}
+    entry = named.get(path, named.get(name)) if isinstance(named, dict) else None
+    if isinstance(entry, dict) and entry.get("tool"):
+        at = entry.get("collected_at")
+        when = datetime.fromisoformat(at) if isinstance(at, str) else None
+        return str(entry["tool"]), entry.get("version"), when
+    if entry:
+        return str(entry), None, None
     for stem, tool in FILE_TOOLS.items():
         if name.startswith(stem):
-            return tool
-    return SUITE_TOOLS.get(suite, suite)
+            return tool, None, None
+    return SUITE_TOOLS.get(suite, suite), None, None
 
 
 def source_files(run: Run) -> list[tuple[str, Path]]:
@@ -147,9 +163,15 @@ def source_files(run: Run) -> list[tuple[str, Path]]:
 
 
 def _links(summary: Summary, catalog: Catalog, path: str) -> tuple[set[str], set[str]]:
-    """Requirement and control ids a suite file supports: the checks citing it, else all checks."""
-    citing = [c for c in summary.checks if path in c.evidence]
-    checks = citing or summary.checks
+    """Requirement and control ids a suite file supports: those of the checks citing it.
+
+    A file no check cites supports nothing (it is kept, not credited to every control of
+    its suite); the suite's summary.json records every check's verdict, so it supports all.
+    """
+    if path.endswith("/summary.json") and path.count("/") == 1:
+        checks = summary.checks
+    else:
+        checks = [c for c in summary.checks if path in c.evidence]
     requirements = {r for c in checks for r in c.requirements}
     controls = {k for c in checks for k in c.controls}
     for req in requirements:
@@ -169,11 +191,13 @@ def build_items(
         suite = folder if folder in run.summaries else None  # e.g. target/ is no suite
         summary = run.summaries.get(folder)
         requirements, controls = _links(summary, catalog, name) if summary else (set(), set())
-        collected = summary.finished_at if summary else run.record.finished_at
+        tool, version, when = _tool(suite, name, summary)
+        collected = when or (summary.finished_at if summary else run.record.finished_at)
         known = [catalog.controls[c] for c in controls if c in catalog.controls]
         fresh = min((c.freshness_days for c in known), default=None)
         floor = SECURITY_RETENTION_DAYS if suite == "security" else DEFAULT_RETENTION_DAYS
-        tool = _tool(suite, Path(name).name, summary)
+        if version is None:
+            version = assay_version if tool == "assay" else packages.get(tool)
         items.append(
             EvidenceItem(
                 path=name,
@@ -181,7 +205,7 @@ def build_items(
                 size=path.stat().st_size,
                 media_type=media_type(name),
                 tool=tool,
-                tool_version=assay_version if tool == "assay" else packages.get(tool),
+                tool_version=version,
                 suite=suite,
                 collected_at=collected,
                 expires_at=collected + timedelta(days=fresh) if fresh is not None else None,
@@ -201,9 +225,19 @@ def build_manifest(run: Run, files: list[tuple[str, Path]] | None = None) -> Man
         git_commit=run.record.git_commit,
         target_url=run.record.target.url,
         target_version=run.record.target.version,
+        target_kind=run.record.target.kind,
+        provenance=_provenance(run),
         started_at=run.record.started_at,
         finished_at=run.record.finished_at,
         verdicts={**run.record.suites, **{s: m.verdict for s, m in run.summaries.items()}},
         catalog_source="run" if run.catalog_dir() else "installed",
         items=build_items(run, catalog, files if files is not None else source_files(run)),
     )
+
+
+def _provenance(run: Run) -> RunProvenance:
+    """The run's CI run and actor; a run made before provenance was recorded keeps its host."""
+    recorded = run.record.provenance
+    if recorded.host is None and run.record.environment.host:
+        return recorded.model_copy(update={"host": run.record.environment.host})
+    return recorded

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from assay import __version__ as assay_version
 from assay.summary import Summary
 from infra.security import exceptions, scanners
 from infra.security.scanners import ScanResult
@@ -63,6 +64,27 @@ def _metrics(result: ScanResult) -> dict[str, Any]:
     return {**result.metrics, **counts, "accepted": accepted, "blocking": blocking[:50]}
 
 
+def provenance(results: list[ScanResult], run: Path) -> dict[str, dict[str, str | None]]:
+    """Each report file's tool, its version and when it was written (`metrics.tools`)."""
+    # The gate writes summary.md itself (summary.json is the harness's own file).
+    tools: dict[str, dict[str, str | None]] = {
+        "security/summary.md": {"tool": "assay", "version": assay_version, "collected_at": None}
+    }
+    versions = {res.tool: scanners.tool_version(res.tool) for res in results if res.reports}
+    for res in results:
+        for report in res.reports:
+            name = str(report.relative_to(run))
+            if report.name == scanners.LOCK:
+                # The gate pins the closure itself; the scanners only read it.
+                entry = {"tool": "assay", "version": assay_version, "collected_at": None}
+            else:
+                tool = scanners.TOOLS[res.tool][0]
+                entry = {"tool": tool, "version": versions[res.tool]}
+                entry["collected_at"] = res.finished_at or None
+            tools.setdefault(name, entry)
+    return tools
+
+
 def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dict[str, Any]:
     """The suite summary in the shape DESIGN.md fixes for every suite."""
     finished = dt.datetime.now(dt.UTC)
@@ -109,7 +131,10 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
         "checks": checks,
         "artifacts": sorted(artifacts),
         "notes": notes,
-        "metrics": {res.tool: _metrics(res) for res in results},
+        "metrics": {
+            **{res.tool: _metrics(res) for res in results},
+            "tools": provenance(results, run),
+        },
     }
 
 

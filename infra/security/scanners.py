@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, distribution
+from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,16 @@ NOT_SECRETS = (
     r"arn:aws[a-z-]*:[a-z0-9-]+:",
 )
 # Never scanned: environments, caches, outputs (they are not the repository's code).
+# Scanner -> (distribution, executable): where its version is read from.
+TOOLS: dict[str, tuple[str, str]] = {
+    "bandit": ("bandit", "bandit"),
+    "pip-audit": ("pip-audit", "pip-audit"),
+    "secrets": ("detect-secrets", "detect-secrets"),
+    "sbom": ("cyclonedx-bom", "cyclonedx-py"),
+    "checkov": ("checkov", "checkov"),
+}
+LOCK = "requirements.lock.txt"
+VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
 EXCLUDED_DIRS = (".venv", ".tox", "runs", "node_modules", "build", "dist", ".git", ".mypy_cache")
 
 
@@ -54,6 +66,7 @@ class ScanResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     duration_s: float = 0.0
+    finished_at: str = ""  # ISO time the scanner's reports were complete
 
 
 def _run(argv: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -134,7 +147,7 @@ def runtime_closure(project: str = "assay") -> dict[str, str]:
 
 def write_lock(out: Path) -> Path:
     """Pin the runtime closure into a requirements file (the lock pip-audit and the SBOM read)."""
-    lock = out / "requirements.lock.txt"
+    lock = out / LOCK
     lines = [f"{name}=={version}" for name, version in runtime_closure().items()]
     lock.write_text(
         "# Runtime dependency closure of assay, as installed\n" + "\n".join(lines) + "\n"
@@ -271,4 +284,23 @@ def timed(fn: Any, *args: Any) -> ScanResult:
     start = time.monotonic()
     result: ScanResult = fn(*args)
     result.duration_s = round(time.monotonic() - start, 2)
+    result.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return result
+
+
+def tool_version(scanner: str) -> str | None:
+    """The scanner's version: its installed distribution, else its executable's --version."""
+    dist, executable = TOOLS[scanner]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        pass
+    exe = find_tool(executable)
+    if exe is None:
+        return None
+    try:
+        proc = _run([exe, "--version"], Path.cwd(), timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = VERSION.search(proc.stdout + proc.stderr)
+    return found.group(0) if found else None

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from assay.summary import Summary
-from infra.security import exceptions, gate
+from infra.security import exceptions, gate, scanners
 from infra.security.scanners import Finding, ScanResult, parse_pip_audit, runtime_closure
 
 pytestmark = pytest.mark.req("REQ-SUP-001")
@@ -99,9 +99,10 @@ def test_the_lock_is_the_installed_runtime_closure() -> None:
 def test_the_summary_has_the_shape_every_suite_writes(tmp_path: Path) -> None:
     run = tmp_path / "run"
     report = run / "security" / "bandit.json"
+    lock = run / "security" / "requirements.lock.txt"
     results = [
-        ScanResult("bandit", reports=[report]),
-        ScanResult("pip-audit", error="unreachable"),
+        ScanResult("bandit", reports=[report], finished_at="2026-11-26T06:00:09+00:00"),
+        ScanResult("pip-audit", reports=[lock], error="unreachable"),
         ScanResult("secrets", findings=[_high("secrets", "Secret Keyword")]),
         ScanResult("sbom"),
         ScanResult("checkov"),
@@ -118,3 +119,11 @@ def test_the_summary_has_the_shape_every_suite_writes(tmp_path: Path) -> None:
     assert check["requirements"] == ["REQ-SUP-001"]
     assert Summary.model_validate(summary).verdict == "fail"
     assert any("pip-audit: unreachable" in n for n in summary["notes"])
+    tools = summary["metrics"]["tools"]
+    assert tools["security/bandit.json"] == {
+        "tool": "bandit",
+        "version": scanners.tool_version("bandit"),
+        "collected_at": "2026-11-26T06:00:09+00:00",
+    }
+    assert tools["security/requirements.lock.txt"]["tool"] == "assay"
+    assert tools["security/requirements.lock.txt"]["version"]

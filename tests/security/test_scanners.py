@@ -78,3 +78,11 @@ def test_the_sbom_lists_every_locked_component(
     result = scanners.sbom(ROOT, tmp_path, lock)
     assert not result.error
     assert result.metrics["components"] == len(scanners.runtime_closure())
+
+
+@pytest.mark.parametrize("scanner", sorted(scanners.TOOLS))
+def test_every_scanner_names_its_version(scanner: str, require_tool: Callable[[str], str]) -> None:
+    require_tool(scanners.TOOLS[scanner][1])
+    found = scanners.tool_version(scanner)
+    assert found is not None
+    assert scanners.VERSION.fullmatch(found)
