@@ -19,7 +19,7 @@ from reference_service.cart import service as cart
 from reference_service.db import utcnow
 from reference_service.errors import DomainError
 from reference_service.metrics import Metrics
-from reference_service.orders import idempotency
+from reference_service.orders import idempotency, refunds
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
 from reference_service.orders.models import Order, OrderStatus
@@ -27,7 +27,11 @@ from reference_service.orders.reconcile import UNCERTAIN
 from reference_service.orders.schemas import OrderCreate, OrderRead
 from reference_service.payments.gateway import GatewayResult
 from reference_service.payments.resilience import BREAKER_STATES
-from reference_service.payments.service import PaymentProcessor, PaymentUnavailableError
+from reference_service.payments.service import (
+    PaymentProcessor,
+    PaymentUnavailableError,
+    RefundUncertainError,
+)
 
 REFUNDING = (
     "The order's reservation expired while the payment was taken; the charge will be "
@@ -198,22 +202,32 @@ class Checkout:
             self.metrics.breaker.labels(gateway.name).set(BREAKER_STATES.get(gateway.state, 0))
 
     async def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
-        """Refund, then cancel and restock, exactly once."""
+        """Refund, then cancel and restock, exactly once (see `refunds`): a declined refund
+        leaves the order confirmed (409); one that may have been made is settled by the
+        reconciliation sweep (503 saying so)."""
         async with self.sessions.begin() as session:
             order = await orders.get_own(session, user_id, order_id)
             orders.ensure_cancellable(order)
         if order.charge_ref is None or order.payment_provider is None:
             raise DomainError("not-cancellable", 409, "The order has no capture to refund.")
-        key = orders.refund_key(order.id)
-        result = await self.payments.refund(
-            key, order.payment_provider, order.charge_ref, order.total_amount
-        )
-        async with self.sessions.begin() as session:
-            cancelled = await orders.mark_cancelled(session, order.id)
-            await _record_answer(session, cancelled, "refund", result, key)
-        await self.on_stock_change([line.product_id for line in cancelled.lines])
-        self.metrics.payments.labels(result.provider, "refund", "succeeded").inc()
-        self.metrics.orders.labels("cancelled").inc()
+        marked_here = await refunds.begin(self.sessions, order)
+        try:
+            cancelled, result, here = await refunds.refund_then_cancel(
+                self.sessions, self.payments, order, marked_here=marked_here
+            )
+        except refunds.RefundDeclinedError:
+            self.metrics.payments.labels(order.payment_provider, "refund", "failed").inc()
+            raise
+        except PaymentUnavailableError as exc:
+            reason = "uncertain" if isinstance(exc, RefundUncertainError) else "unavailable"
+            self.metrics.payments.labels(order.payment_provider, "refund", reason).inc()
+            raise
+        finally:
+            self._export_breakers()
+        if here:
+            await self.on_stock_change([line.product_id for line in cancelled.lines])
+            self.metrics.payments.labels(result.provider, "refund", "succeeded").inc()
+            self.metrics.orders.labels("cancelled").inc()
         return orders.to_read(cancelled)
 
 

@@ -67,7 +67,25 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep)
     return orders.to_read(await orders.get_own(session, user.id, order_id))
 
 
-@router.post("/{order_id}/cancel", response_model=OrderRead, operation_id="orders-cancel")
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderRead,
+    operation_id="orders-cancel",
+    responses={
+        409: {
+            "description": "Not cancellable (not confirmed), or the gateway declined the "
+            "refund (refund-declined): nothing refunded, the order stays confirmed",
+            **_PROBLEM,
+        },
+        503: {
+            "description": "Payments unavailable; see Retry-After. Either the refund surely "
+            "was not made and the order is unchanged, or its outcome is unknown and the "
+            "cancellation is being settled (the order is cancelled once the refund is "
+            "confirmed)",
+            **_PROBLEM,
+        },
+    },
+)
 async def cancel_order(order_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> OrderRead:
-    """Cancel a confirmed order: refund it and put the stock back."""
+    """Cancel a confirmed order: refund it, then put the stock back."""
     return await runtime.checkout.cancel(user.id, order_id)

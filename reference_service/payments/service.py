@@ -38,6 +38,20 @@ class PaymentUnavailableError(DomainError):
         )
 
 
+class RefundUncertainError(PaymentUnavailableError):
+    """A refund may have been made (its answer was lost): the order waits, marked, for the
+    reconciliation sweep, which asks again with the same refund key and settles it."""
+
+    CANCELLATION_SETTLING = (
+        "The refund's outcome is not known yet, so the cancellation is being settled: once "
+        "the gateway confirms the refund, the order is cancelled and its stock released. "
+        "Check the order later."
+    )
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__(retry_after_s, self.CANCELLATION_SETTLING)
+
+
 @dataclass(frozen=True)
 class ChargeOutcome:
     """A charge's result, or None with `uncertain` when a gateway may have charged."""
@@ -79,7 +93,11 @@ class PaymentProcessor:
         return await self.gateways[provider].find_charge(key)
 
     async def refund(self, key: str, provider: str, charge_ref: str, amount: int) -> GatewayResult:
-        """Refund at the gateway that took the charge."""
+        """Refund at the gateway that took the charge: its answer, approved or declined.
+
+        PaymentUnavailableError when the gateway surely did not process it (unknown, never
+        reached, refused with a 503, breaker open); RefundUncertainError when it may have.
+        """
         gateway = self.gateways.get(provider)
         refund_not_made = PaymentUnavailableError.REFUND_NOT_MADE
         if gateway is None:
@@ -87,6 +105,9 @@ class PaymentProcessor:
         try:
             return await gateway.refund(key, charge_ref, amount)
         except GatewayError as exc:
+            log.warning("refund_failed", gateway=provider, ambiguous=exc.ambiguous)
+            if exc.ambiguous:
+                raise RefundUncertainError(self.retry_after_s) from exc
             raise PaymentUnavailableError(self.retry_after_s, refund_not_made) from exc
 
     def unavailable(self, *, uncertain: bool = False) -> PaymentUnavailableError:
