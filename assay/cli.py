@@ -40,6 +40,7 @@ VERDICT_STYLE = {
     Verdict.FAIL: "bold red",
     Verdict.ERROR: "bold magenta",
     Verdict.SKIPPED: "dim",
+    Verdict.UNJUDGED: "dim",
 }
 
 console = Console()

@@ -24,6 +24,7 @@ class Verdict(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     SKIPPED = "skipped"
+    UNJUDGED = "unjudged"  # measured, but this run cannot judge it (e.g. an SLO its shape leaves)
 
 
 class Counts(BaseModel):

@@ -29,7 +29,13 @@ WARNING_SCORE = 75.0
 MIN_LATENCY_SAMPLES = 20
 CHECKOUT_METHOD, CHECKOUT_PATH = "POST", "/orders"
 _POINTS = {Verdict.PASS: 1.0, Verdict.WARNING: 0.5, Verdict.FAIL: 0.0}
-_SEVERITY = {Verdict.SKIPPED: 0, Verdict.PASS: 1, Verdict.WARNING: 2, Verdict.FAIL: 3}
+_SEVERITY = {
+    Verdict.UNJUDGED: 0,
+    Verdict.SKIPPED: 0,
+    Verdict.PASS: 1,
+    Verdict.WARNING: 2,
+    Verdict.FAIL: 3,
+}
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ def evaluate(
     """Judge the statistics against the catalog's SLOs; verdict, score and readable reasons.
 
     `cache_hit_ratio` (percent, from the target's own metrics) is judged when known. SLOs in
-    `unjudged` (id -> why) are measured and reported as skipped, and the why kept as a note.
+    `unjudged` (id -> why) are measured and reported as unjudged, and the why kept as a note.
     """
     unjudged = unjudged or {}
     check_unjudged(unjudged, catalog)
@@ -239,7 +245,7 @@ def evaluate(
         slo = catalog.slo(slo_id)
         judged = judges[slo_id](slo)
         if slo_id in unjudged:
-            results.extend(r.model_copy(update={"verdict": Verdict.SKIPPED}) for r in judged)
+            results.extend(r.model_copy(update={"verdict": Verdict.UNJUDGED}) for r in judged)
             notes.append(f"{slo_id} not judged for this shape: {unjudged[slo_id]}")
             continue
         results.extend(judged)

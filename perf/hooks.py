@@ -80,6 +80,8 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     unjudged = shape.config.shape(shape.name).unjudged if isinstance(shape, ThroughputShape) else {}
     gate = evaluate(judged, catalog, cache_hit_ratio=ratio, unjudged=unjudged)
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)
+    # What the run was, for load requirements (assay.coverage): its shape and achieved rate.
+    metrics.setdefault("shape", shape.name if isinstance(shape, ThroughputShape) else "custom")
     metrics["achieved_rps"] = round(gate.requests / elapsed, 1)
     result = summary.build(
         gate,

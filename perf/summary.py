@@ -15,7 +15,14 @@ from perf.gate import GateResult, GroupStats, percentile
 
 NAME = "perf"
 REQUIREMENTS = PERF_DIR / "requirements.yaml"
-_SEVERITY = {Verdict.SKIPPED: 0, Verdict.PASS: 1, Verdict.WARNING: 2, Verdict.FAIL: 3}
+_SEVERITY = {
+    Verdict.UNJUDGED: 0,
+    Verdict.SKIPPED: 0,
+    Verdict.PASS: 1,
+    Verdict.WARNING: 2,
+    Verdict.FAIL: 3,
+}
+UNCOUNTED = {Verdict.SKIPPED, Verdict.UNJUDGED}
 
 
 def requirement_map(path: Path = REQUIREMENTS) -> dict[str, dict[str, list[str]]]:
@@ -30,19 +37,55 @@ def _controls(catalog: Catalog, requirements: list[str]) -> list[str]:
 
 
 def _worst(results: list[SloResult]) -> Verdict:
-    judged = [r.verdict for r in results if r.verdict is not Verdict.SKIPPED]
+    judged = [r.verdict for r in results if r.verdict not in UNCOUNTED]
     return max(judged, key=_SEVERITY.__getitem__) if judged else Verdict.SKIPPED
+
+
+def _unjudged(gate: GateResult, shape: str, catalog: Catalog) -> tuple[list[Check], set[str]]:
+    """A skipped check per SLO the shape left unjudged, holding the requirements that rest on it.
+
+    Those requirements are taken off the other checks: a journey that passed on latency and
+    errors says nothing of, say, a cache hit ratio nobody judged (68.8 % against 85 % is
+    not a pass), so the requirement stays unjudged, with the measured figure and the reason.
+    """
+    made: list[Check] = []
+    held: set[str] = set()
+    for slo_id in dict.fromkeys(r.id for r in gate.slos if r.verdict is Verdict.UNJUDGED):
+        requirements = sorted(r.id for r in catalog.requirements.values() if slo_id in r.slos)
+        overall = [r for r in gate.slos if r.id == slo_id and r.verdict is Verdict.UNJUDGED]
+        figures = ", ".join(
+            f"{r.scope or 'overall'} {'n/a' if r.observed is None else f'{r.observed:g}'} "
+            f"{r.unit} against {r.objective:g}"
+            for r in overall[:3]
+        )
+        why = next((n for n in gate.notes if n.startswith(f"{slo_id} ")), f"{slo_id} unjudged")
+        made.append(
+            Check(
+                id=f"perf/{shape}::{slo_id}",
+                title=f"{slo_id} in the {shape} shape",
+                requirements=requirements,
+                controls=_controls(catalog, requirements),
+                verdict=Verdict.SKIPPED,
+                evidence=["perf/stats.csv"],
+                message=f"unjudged: measured {figures}; {why}",
+            )
+        )
+        held.update(requirements)
+    return made, held
 
 
 def checks(gate: GateResult, groups: list[GroupStats], shape: str, catalog: Catalog) -> list[Check]:
     """One check for the run as a whole and one per journey, linked to their requirements."""
     links = requirement_map()
+    unjudged, held = _unjudged(gate, shape, catalog)
     made = [
         Check(
             id=f"perf/{shape}",
             title=f"{shape} load within the catalog's SLOs",
-            requirements=links["shapes"].get(shape, []),
-            controls=_controls(catalog, links["shapes"].get(shape, [])),
+            requirements=[r for r in links["shapes"].get(shape, []) if r not in held],
+            controls=_controls(
+                catalog, [r for r in links["shapes"].get(shape, []) if r not in held]
+            ),
             verdict=gate.verdict if gate.verdict is not Verdict.WARNING else Verdict.PASS,
             evidence=["perf/stats.csv", "perf/report.html"],
             message="; ".join([*gate.reasons, *gate.notes]) or None,
@@ -56,7 +99,7 @@ def checks(gate: GateResult, groups: list[GroupStats], shape: str, catalog: Cata
             for text in gate.reasons
             if f"journey:{journey}:" in text or any(f"for {label}:" in text for label in labels)
         ]
-        requirements = links["journeys"].get(journey, [])
+        requirements = [r for r in links["journeys"].get(journey, []) if r not in held]
         verdict = _worst(scoped)
         made.append(
             Check(
@@ -69,7 +112,7 @@ def checks(gate: GateResult, groups: list[GroupStats], shape: str, catalog: Cata
                 message="; ".join(reasons) or None,
             )
         )
-    return made
+    return made + unjudged
 
 
 def group_table(groups: list[GroupStats]) -> list[dict[str, Any]]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assay.catalog import Catalog, load_catalog
+from assay.coverage import Standing, requirement_standing
+from assay.record import Run, RunRecord
 from assay.summary import Verdict
+from perf import summary as perf_summary
 from perf.config import ShapeConfig, Stage, load_config
 from perf.gate import (
     CACHE_HIT,
@@ -196,11 +201,11 @@ def test_cache_hit_ratio_from_the_targets_counters_is_judged_but_not_key(catalog
     assert result.score < 100.0
 
 
-def test_an_slo_the_shape_leaves_unjudged_is_shown_skipped_with_why(catalog: Catalog) -> None:
+def test_an_slo_the_shape_leaves_unjudged_is_shown_unjudged_with_why(catalog: Catalog) -> None:
     why = "this traffic cannot say"
     result = evaluate(healthy(), catalog, cache_hit_ratio=60.0, unjudged={CACHE_HIT: why})
     cache = by_scope(result.slos, CACHE_HIT)["catalog cache"]
-    assert cache.verdict is Verdict.SKIPPED
+    assert cache.verdict is Verdict.UNJUDGED  # not "skipped", as if nothing was measured
     assert cache.observed == 60.0  # still measured and reported
     assert result.verdict is Verdict.PASS
     assert result.score == 100.0  # out of the score, not counted as a pass
@@ -223,3 +228,25 @@ def test_the_smoke_shape_leaves_only_the_cache_hit_ratio_unjudged(catalog: Catal
 def test_a_shape_must_say_why_it_leaves_an_slo_unjudged() -> None:
     with pytest.raises(ValueError, match="reason"):
         ShapeConfig(stages=[Stage(rps=1, duration_s=1)], unjudged={CACHE_HIT: " "})
+
+
+def test_a_missed_slo_left_unjudged_leaves_its_requirement_unjudged(catalog: Catalog) -> None:
+    why = "at 20 RPS the ratio measures this traffic, not the cache"
+    result = evaluate(healthy(), catalog, cache_hit_ratio=68.8, unjudged={CACHE_HIT: why})
+    made = perf_summary.checks(result, healthy(), "smoke", catalog)
+    by_id = {c.id: c for c in made}
+    assert by_id["perf/smoke::product"].verdict is Verdict.PASS
+    assert "REQ-CAT-002" not in by_id["perf/smoke::product"].requirements
+    held = by_id[f"perf/smoke::{CACHE_HIT}"]
+    assert held.verdict is Verdict.SKIPPED
+    assert held.requirements == ["REQ-CAT-002"]
+    assert held.message is not None
+    assert "catalog cache 68.8 percent against 85" in held.message
+    summary = perf_summary.build(
+        result, healthy(), catalog, shape="smoke", started_at=0.0, metrics={"shape": "smoke"}
+    )
+    record = RunRecord(run_id="20261126T060000Z-abcdef", started_at=summary.started_at)
+    run = Run(path=Path("/nonexistent"), record=record, summaries={"perf": summary})
+    standing = requirement_standing(run, catalog, "REQ-CAT-002")
+    assert standing.standing is Standing.UNJUDGED  # not a pass on a 68.8 % hit ratio
+    assert "unjudged: measured catalog cache 68.8" in standing.reason
