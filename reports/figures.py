@@ -219,3 +219,91 @@ def dora(data: ReportData) -> dict[str, Figure]:
         mttr = round(sum(repairs) / len(repairs), 1)
         figures["mttr_hours"] = Figure(mttr, source + ", run.json#/finished_at")
     return figures
+
+
+# Currencies whose minor unit is the unit itself; every other one has cents.
+ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"}
+NAMED_MISMATCHES = 3
+
+
+def money(amounts: object) -> str:
+    """`{"USD": 7500}` (minor units) -> `75.00 USD`; several currencies joined."""
+    if not isinstance(amounts, dict) or not amounts:
+        return "0"
+    parts = []
+    for currency, amount in sorted(amounts.items()):
+        if not isinstance(amount, int):
+            continue
+        value = f"{amount:,}" if currency in ZERO_DECIMAL else f"{amount / 100:,.2f}"
+        parts.append(f"{value} {currency}")
+    return ", ".join(parts) or "0"
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    """One suite's money reconciliation (its summary.json `metrics.ledger`)."""
+
+    suite: str
+    verdict: str  # held | mismatch | unsettled | error
+    charges: int | None
+    captures: int | None
+    refunds: int | None
+    captured: str
+    refunded: str
+    mismatches: int
+    unsettled: int
+    named: list[str]  # the first few mismatches (or what was left unsettled), readable
+    source: str
+
+
+def _count(block: dict[str, object], key: str) -> int | None:
+    value = block.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _named(entries: object) -> list[str]:
+    if not isinstance(entries, list):
+        return []
+    named = []
+    for entry in entries[:NAMED_MISMATCHES]:
+        if isinstance(entry, dict):
+            where = entry.get("gateway") or entry.get("order_id")
+            at = f" at {where}" if where else ""
+            named.append(f"{entry.get('kind')}{at}: {entry.get('detail')}")
+    return named
+
+
+def money_rows(run: Run) -> list[MoneyRow]:
+    """The money reconciliation of every suite that ran one, in suite order."""
+    rows = []
+    for suite, summary in sorted(run.summaries.items()):
+        block = summary.metrics.get("ledger")
+        if not isinstance(block, dict):
+            continue
+        source = f"{run.run_id}/{suite}/summary.json#/metrics/ledger"
+        mismatches = block.get("mismatches") if isinstance(block.get("mismatches"), list) else []
+        unsettled = block.get("unsettled") if isinstance(block.get("unsettled"), list) else []
+        if "error" in block:
+            verdict, named = "error", [str(block["error"])]
+        elif mismatches:
+            verdict, named = "mismatch", _named(mismatches)
+        elif unsettled:
+            verdict, named = "unsettled", _named(unsettled)
+        else:
+            verdict, named = "held", []
+        rows.append(
+            MoneyRow(
+                suite=suite,
+                verdict=verdict,
+                charges=_count(block, "charges"),
+                captures=_count(block, "captures"),
+                refunds=_count(block, "refunds"),
+                captured=money(block.get("captured_amount")),
+                refunded=money(block.get("refunded_amount")),
+                mismatches=len(mismatches or []),
+                unsettled=len(unsettled or []),
+                named=named,
+                source=source,
+            )
+        )
+    return rows

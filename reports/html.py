@@ -18,6 +18,7 @@ from reports.figures import (
     dora,
     failing_checks,
     metric,
+    money_rows,
     slo_rows,
     slo_trend,
     suite_counts,
@@ -140,6 +141,7 @@ def context(data: ReportData, trace: Traceability, cadence: Cadence) -> dict[str
             for sev in ("critical", "high", "medium", "low")
         },
         "risks": top_risks(data),
+        "money": money_rows(data.run),
         "items": data.manifest.items,
         "version": __version__,
     }

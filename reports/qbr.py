@@ -19,6 +19,7 @@ from reports.figures import (
     dora,
     failing_checks,
     metric,
+    money_rows,
     pass_rate,
     slo_rows,
     slo_trend,
@@ -199,6 +200,41 @@ def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
     return notes
 
 
+def _money_slide(deck: Deck, data: ReportData) -> _Sources:
+    notes = _Sources()
+    rows = []
+    for row in money_rows(data.run):
+        for name in ("charges", "captures", "refunds"):
+            figure = getattr(row, name)
+            if figure is not None:
+                notes.add(f"{row.suite} {name}", Figure(figure, f"{row.source}/{name}"))
+        notes.add(f"{row.suite} mismatches", Figure(row.mismatches, f"{row.source}/mismatches"))
+        named = "; ".join(row.named)
+        rows.append(
+            [
+                row.suite,
+                row.verdict,
+                f"{row.charges} / {row.captures} / {row.refunds}",
+                row.captured,
+                row.refunded,
+                f"{row.mismatches}{f': {named}' if named else ''}",
+            ]
+        )
+    slide = _slide(
+        deck,
+        "Money reconciliation: gateways' ledgers vs orders",
+        notes,
+        "Every capture belongs to one confirmed order of its amount, or was refunded.",
+    )
+    header = ["Suite", "Ledgers", "Charges / captures / refunds", "Captured", "Refunded"]
+    _table(
+        slide,
+        [*header, "Mismatches"],
+        rows or [["No suite reconciled the gateways' ledgers", "", "", "", "", ""]],
+    )
+    return notes
+
+
 def _health_slide(deck: Deck, data: ReportData) -> _Sources:
     notes = _Sources()
     series: dict[str, list[float | None]] = {}
@@ -306,6 +342,7 @@ def build_deck(data: ReportData, trace: Traceability) -> bytes:
             _slo_slide,
             _trend_slide,
             _chaos_slide,
+            _money_slide,
             _health_slide,
             _security_slide,
             _risk_slide,

@@ -19,6 +19,7 @@ TITLES = [
     "SLO attainment vs objectives",
     "Latency and error trends across runs",
     "Chaos outcomes and resilience score",
+    "Money reconciliation: gateways' ledgers vs orders",
     "Contract and acceptance health",
     "Security posture",
     "Top risks and owners",
