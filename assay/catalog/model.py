@@ -102,6 +102,7 @@ class WaiverKind(StrEnum):
     INLINE_SKIP = "inline-skip"  # a scanner rule skipped next to the code (#checkov:skip=...)
     UNJUDGED_SLO = "unjudged-slo"  # an SLO a perf shape measures but does not judge
     UNTESTED_REQUIREMENT = "untested-requirement"  # a requirement no test covers, on purpose
+    COULD_NOT_JUDGE = "could-not-judge"  # a named, expected condition a scanner cannot judge in
 
 
 class WaiverTerms(BaseModel):
@@ -126,6 +127,22 @@ class SecurityException(WaiverTerms):
     path: str = "*"
     fingerprint: str = ""
     reason: str
+
+
+class CouldNotJudge(WaiverTerms):
+    """A named condition in which a scanner may leave its check unjudged (`could_not_judge`).
+
+    The only "could not judge" the security gate accepts; any other scanner error fails it.
+    """
+
+    tool: str
+    condition: str  # e.g. vulnerability-database-unreachable, as the scanner adapter names it
+    reason: str
+
+    def applies(self, tool: str, condition: str, today: date) -> bool:
+        """Whether it covers this scanner in this condition today (never once expired)."""
+        current = self.expires is not None and self.expires >= today
+        return current and (self.tool, self.condition) == (tool, condition)
 
 
 class InlineSkip(WaiverTerms):
@@ -212,6 +229,7 @@ class Catalog(BaseModel):
     exceptions: tuple[SecurityException, ...] = ()
     inline_skips: tuple[InlineSkip, ...] = ()
     unjudged_slos: tuple[UnjudgedSlo, ...] = ()
+    could_not_judge: tuple[CouldNotJudge, ...] = ()
     duplicates: tuple[str, ...] = ()
 
     def all_ids(self) -> set[str]:
@@ -242,6 +260,10 @@ class Catalog(BaseModel):
         found += [
             _waiver(WaiverKind.INLINE_SKIP, f"{s.tool} {s.rule} in {s.path}", s.reason, s)
             for s in self.inline_skips
+        ]
+        found += [
+            _waiver(WaiverKind.COULD_NOT_JUDGE, f"{c.tool} when {c.condition}", c.reason, c)
+            for c in self.could_not_judge
         ]
         for u in self.unjudged_slos:
             reqs = sorted(r.id for r in self.requirements.values() if u.slo in r.slos)
@@ -294,6 +316,7 @@ _WAIVER_SECTIONS: dict[str, type[WaiverTerms]] = {
     "exceptions": SecurityException,
     "inline_skips": InlineSkip,
     "unjudged_slos": UnjudgedSlo,
+    "could_not_judge": CouldNotJudge,
 }
 _SECTIONS: dict[str, type[_Entry]] = {
     "requirements": Requirement,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__ as assay_version
-from assay.summary import Summary
+from assay.catalog import CouldNotJudge, load_catalog
+from assay.summary import Summary, WaiverUse
 from infra.security import exceptions, scanners
 from infra.security.scanners import ScanResult
 
@@ -35,11 +36,23 @@ def run_dir(root: Path = ROOT) -> Path:
     return runs / run_id
 
 
-def verdict(result: ScanResult) -> str:
-    """fail on any high finding not accepted; error when the scanner could not judge."""
+def verdict(result: ScanResult, waiver: CouldNotJudge | None = None) -> str:
+    """fail on any high finding not accepted; error when the scanner could not judge, unless a
+    catalog waiver names the condition it could not judge in (then skipped, and waived)."""
     if any(f.severity == "high" and not f.accepted for f in result.findings):
         return "fail"
-    return "error" if result.error else "pass"
+    if result.error:
+        return "skipped" if waiver is not None else "error"
+    return "pass"
+
+
+def waiver_for(
+    result: ScanResult, waivers: tuple[CouldNotJudge, ...], today: dt.date
+) -> CouldNotJudge | None:
+    """The catalog waiver covering this scanner's named condition today, if any."""
+    if not result.error or not result.condition:
+        return None
+    return next((w for w in waivers if w.applies(result.tool, result.condition, today)), None)
 
 
 def scan(root: Path, out: Path) -> list[ScanResult]:
@@ -85,14 +98,23 @@ def provenance(results: list[ScanResult], run: Path) -> dict[str, dict[str, str 
     return tools
 
 
-def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dict[str, Any]:
+def summarize(
+    results: list[ScanResult],
+    run: Path,
+    started: dt.datetime,
+    waivers: tuple[CouldNotJudge, ...] = (),
+) -> dict[str, Any]:
     """The suite summary in the shape DESIGN.md fixes for every suite."""
     finished = dt.datetime.now(dt.UTC)
     checks: list[dict[str, Any]] = []
     notes: list[str] = []
+    applied: list[dict[str, Any]] = []
     artifacts = {"security/summary.json", "security/summary.md"}
     for res in results:
-        judged = verdict(res)
+        waiver = waiver_for(res, waivers, started.date())
+        judged = verdict(res, waiver)
+        if waiver is not None and judged == "skipped":
+            applied.append(_waiver_use(f"security/{res.tool}", res.condition, waiver))
         evidence = [str(p.relative_to(run)) for p in res.reports]
         artifacts.update(evidence)
         checks.append(
@@ -103,10 +125,12 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
                 "verdict": judged,
                 "duration_s": res.duration_s,
                 "evidence": evidence,
+                "message": res.error or None,
             }
         )
         if res.error:
-            notes.append(f"{res.tool}: {res.error}")
+            waived = f" (waived: {res.condition})" if judged == "skipped" else ""
+            notes.append(f"{res.tool}: {res.error}{waived}")
         notes += [
             f"{res.tool}: accepted {f.rule} in {f.path}: {f.accepted}"
             for f in res.findings
@@ -135,7 +159,25 @@ def summarize(results: list[ScanResult], run: Path, started: dt.datetime) -> dic
             **{res.tool: _metrics(res) for res in results},
             "tools": provenance(results, run),
         },
+        "waivers": applied,
     }
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """1 when any scanner failed or could not judge without a waiver, else 0."""
+    return 1 if summary["verdict"] in {"fail", "error"} else 0
+
+
+def _waiver_use(check: str, condition: str, waiver: CouldNotJudge) -> dict[str, Any]:
+    return WaiverUse(
+        check=check,
+        condition=condition,
+        reason=waiver.reason,
+        owner=waiver.owner or "",
+        approver=waiver.approver or "",
+        ticket=waiver.ticket or "",
+        expires=waiver.expires or dt.date.min,
+    ).model_dump(mode="json")
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -156,11 +198,16 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the gate; exit 1 on fail, and on error too with --strict (or ASSAY_SECURITY_STRICT=1)."""
+    """Run the gate; exit 1 on fail or error (a scanner that crashed or could not judge).
+
+    The one exception: a scanner in a condition the catalog waives by name (`could_not_judge`,
+    with owner, approver, ticket and expiry) is skipped and the waiver recorded. `--strict`
+    (or ASSAY_SECURITY_STRICT=1) applies no such waiver.
+    """
     parser = argparse.ArgumentParser(prog="python -m infra.security")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository to scan")
     parser.add_argument(
-        "--strict", action="store_true", help="treat 'error' (could not judge) as failure"
+        "--strict", action="store_true", help="apply no could-not-judge waiver from the catalog"
     )
     args = parser.parse_args(argv)
     strict = args.strict or os.environ.get("ASSAY_SECURITY_STRICT") == "1"
@@ -170,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     accepted = exceptions.load()
     for res in results:
         exceptions.apply(res.findings, accepted, started.date())
-    summary = summarize(results, run, started)
+    waivers = () if strict else load_catalog().could_not_judge
+    summary = summarize(results, run, started, waivers)
     # The shared model validates the shape every suite writes before anything reads it.
     Summary.model_validate(summary).write(run / "security")
     (run / "security" / "summary.md").write_text(markdown(summary))
@@ -180,6 +228,6 @@ def main(argv: list[str] | None = None) -> int:
         if not note.split(": ", 1)[1].startswith(("inline skip", "accepted")):
             print(f"  note: {note}")
     print(f"security verdict: {summary['verdict']} -> {run / 'security' / 'summary.json'}")
-    if summary["verdict"] == "fail" or (strict and summary["verdict"] == "error"):
-        return 1
-    return 0
+    for waiver in summary["waivers"]:
+        print(f"  waiver: {waiver['check']} ({waiver['condition']}), owner {waiver['owner']}")
+    return exit_code(summary)

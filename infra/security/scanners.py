@@ -27,6 +27,7 @@ NOT_SECRETS = (
     r"=\s*(var|module|local|data|random_password|aws_[a-z0-9_]+)\.[A-Za-z0-9_.\[\]*]+\s*$",
     r"arn:aws[a-z-]*:[a-z0-9-]+:",
 )
+DB_UNREACHABLE = "vulnerability-database-unreachable"
 # Never scanned: environments, caches, outputs (they are not the repository's code).
 # Scanner -> (distribution, executable): where its version is read from.
 TOOLS: dict[str, tuple[str, str]] = {
@@ -65,6 +66,9 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    # A named, expected reason the scanner could not judge (the catalog may waive it by name);
+    # an error without one is a crash, and fails the gate.
+    condition: str = ""
     duration_s: float = 0.0
     finished_at: str = ""  # ISO time the scanner's reports were complete
 
@@ -201,6 +205,7 @@ def parse_pip_audit(data: dict[str, Any]) -> ScanResult:
             f"(e.g. {example}); the vulnerability service is unreachable "
             "from this machine, so the audit cannot judge"
         )
+        result.condition = DB_UNREACHABLE
     return result
 
 

@@ -114,7 +114,15 @@ def test_the_summary_has_the_shape_every_suite_writes(tmp_path: Path) -> None:
     assert summary["verdict"] == "fail"
     assert summary["counts"] == {"passed": 3, "failed": 1, "skipped": 0, "errors": 1}
     check = summary["checks"][0]
-    assert set(check) == {"id", "requirements", "controls", "verdict", "duration_s", "evidence"}
+    assert set(check) == {
+        "id",
+        "requirements",
+        "controls",
+        "verdict",
+        "duration_s",
+        "evidence",
+        "message",
+    }
     assert check["evidence"] == ["security/bandit.json"]
     assert check["requirements"] == ["REQ-SUP-001"]
     assert Summary.model_validate(summary).verdict == "fail"
