@@ -57,8 +57,12 @@ _LATEST = {
 
 
 def audit(runs: list[Run], catalog: Catalog, as_of: datetime) -> list[ControlAudit]:
-    """Audit every catalog control over `runs` (any order) as of a moment."""
-    newest_first = sorted(runs, key=lambda r: r.record.started_at, reverse=True)
+    """Audit every catalog control over `runs` (any order) as of a moment.
+
+    A run that ended after `as_of` is not counted: evidence cannot be younger than the audit.
+    """
+    counted = [r for r in runs if r.record.finished_at <= as_of]
+    newest_first = sorted(counted, key=lambda r: r.record.started_at, reverse=True)
     results = []
     for control_id, control in catalog.controls.items():
         latest: str | None = None

@@ -6,11 +6,16 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from assay.signing import KEY_ENV, SigningError
+
+if TYPE_CHECKING:
+    from assay.trust import Trust
+    from evidence.audit import ControlAudit
+    from evidence.period import ControlPeriod, Verified
 
 evidence_app = typer.Typer(
     name="evidence",
@@ -52,34 +57,23 @@ def build(
     typer.echo(f"signed by key {signer.key_id} ({signer.origin.value}: {signer.source})")
 
 
-@evidence_app.command()
-def verify(
-    path: Annotated[
-        Path,
-        typer.Argument(help="An evidence pack (.zip), or a signed folder such as RUN/reports."),
-    ],
-    key_id: Annotated[
-        list[str] | None,
-        typer.Option("--key-id", help="Expected signing key id (sha256 of the public key, hex)."),
-    ] = None,
-    public_key: Annotated[
-        Path | None, typer.Option("--public-key", help="Expected signing key (PEM).")
-    ] = None,
-    dev: Annotated[
-        bool, typer.Option("--dev", help="Accept a development-signed pack (integrity only).")
-    ] = False,
-) -> None:
-    """Check the signer, the signature and every digest; name each file altered, added, removed.
+KeyIdOption = Annotated[
+    list[str] | None,
+    typer.Option("--key-id", help="Expected signing key id (sha256 of the public key, hex)."),
+]
+PublicKeyOption = Annotated[
+    Path | None, typer.Option("--public-key", help="Expected signing key (PEM).")
+]
+DevOption = Annotated[
+    bool, typer.Option("--dev", help="Accept development-signed packs (integrity only).")
+]
 
-    The expected key comes from --key-id / --public-key, else from ASSAY_SIGNING_KEY; a pack
-    signed by any other key fails. The key found in the pack is always printed.
-    """
+
+def _expected_key(key_id: list[str] | None, public_key: Path | None, dev: bool) -> Trust:
+    """The key a pack must be signed with: --key-id/--public-key, else ASSAY_SIGNING_KEY's."""
     from assay.signing import configured_signer, load_public_key
-    from assay.trust import Trust, verify_folder
-    from evidence.verify import verify_pack
+    from assay.trust import Trust
 
-    if not path.exists():
-        raise _fail(f"{path}: no such pack or folder")
     # An empty --key-id (an unset CI variable) pins nothing; the configured key then does.
     pins = [i for i in key_id or [] if i.strip()]
     try:
@@ -91,7 +85,30 @@ def verify(
         )
     except SigningError as exc:
         raise _fail(str(exc)) from None
-    trust = Trust.pinned(*pins, configured, public=public, allow_dev=dev)
+    return Trust.pinned(*pins, configured, public=public, allow_dev=dev)
+
+
+@evidence_app.command()
+def verify(
+    path: Annotated[
+        Path,
+        typer.Argument(help="An evidence pack (.zip), or a signed folder such as RUN/reports."),
+    ],
+    key_id: KeyIdOption = None,
+    public_key: PublicKeyOption = None,
+    dev: DevOption = False,
+) -> None:
+    """Check the signer, the signature and every digest; name each file altered, added, removed.
+
+    The expected key comes from --key-id / --public-key, else from ASSAY_SIGNING_KEY; a pack
+    signed by any other key fails. The key found in the pack is always printed.
+    """
+    from assay.trust import verify_folder
+    from evidence.verify import verify_pack
+
+    if not path.exists():
+        raise _fail(f"{path}: no such pack or folder")
+    trust = _expected_key(key_id, public_key, dev)
     if path.is_dir():
         checked = verify_folder(path, trust)
         signed_by, problems, files = checked.signed_by, checked.problems, None
@@ -118,30 +135,85 @@ def verify(
     typer.echo(f"{path.name}: OK, signature valid, {what} match their digests{dev_note}")
 
 
+def _moment(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option} {value!r}: not an ISO date/time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @evidence_app.command()
 def audit(
     runs_dir: Annotated[Path, typer.Argument(help="A runs directory (holds runs/<run_id>/).")],
     as_of: Annotated[
-        str | None, typer.Option(help="Judge freshness at this ISO time; default: now.")
+        str | None,
+        typer.Option(
+            help="Judge at this ISO time; later runs never count. Default: --to, else now."
+        ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="Report the period from this ISO date: runs, gaps, failures."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="End of the period (default: --as-of, else now).")
+    ] = None,
+    key_id: KeyIdOption = None,
+    public_key: PublicKeyOption = None,
+    dev: DevOption = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any control is flagged.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List each control's latest passing evidence; flag none, failing or stale."""
-    from assay.record import RunError, load_runs
-    from evidence.audit import audit as run_audit
+    """Each control's evidence, read only from packs whose signature verifies.
 
+    Without --from: the latest passing evidence as of a moment (none, failing or stale are
+    flagged). With --from/--to: every run in the period with its result, gaps longer than the
+    control's frequency (freshness_days), and failures. Runs without a verifying pack, and
+    runs that cannot be read, are named and skipped.
+    """
+    from assay.record import RunError
+    from evidence.audit import audit as run_audit
+    from evidence.period import period_audit, verified_runs
+
+    end = _moment("--to", until)
+    moment = _moment("--as-of", as_of) or end or datetime.now(UTC)
+    start = _moment("--from", since)
+    end = min(end or moment, moment)
+    if start is not None and start >= end:
+        raise _fail(f"--from {since} is not before the end of the period {end.isoformat()}")
+    trust = _expected_key(key_id, public_key, dev)
     try:
-        moment = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
-    except ValueError:
-        raise _fail(f"--as-of {as_of!r}: not an ISO date/time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        runs = load_runs(runs_dir)
-        rows = run_audit(runs, runs[-1].catalog(), moment)
+        with verified_runs(runs_dir, trust, moment) as found:
+            for skipped in found.unread:
+                typer.secho(f"skipped {skipped.run}: {skipped.reason}", err=True, fg="yellow")
+            if found.later:
+                typer.echo(
+                    f"not counted (after {moment.isoformat()}): {len(found.later)} runs", err=True
+                )
+            if not found.runs:
+                raise _fail(
+                    f"{runs_dir}: no run with a verified evidence pack by {moment.isoformat()}"
+                )
+            catalog = found.runs[-1].catalog()
+            if start is not None:
+                periods = period_audit(found.runs, catalog, start, end)
+                flagged = _print_period(periods, as_json, found)
+                total = len(periods)
+            else:
+                rows = run_audit(found.runs, catalog, moment)
+                flagged = _print_freshness(rows, as_json, found)
+                total = len(rows)
     except RunError as exc:
         raise _fail(str(exc)) from None
+    typer.echo(f"{flagged} of {total} controls flagged", err=True)
+    if strict and flagged:
+        raise typer.Exit(1)
+
+
+def _print_freshness(rows: list[ControlAudit], as_json: bool, found: Verified) -> int:
     if as_json:
         typer.echo(json.dumps([_audit_dict(r) for r in rows], indent=2))
     else:
@@ -150,10 +222,7 @@ def audit(
             age = f"{r.age_days:.1f}" if r.age_days is not None else "-"
             line = f"{r.control_id:8} {r.status.value:8} {r.freshness_days:>5} {age:>6}  "
             typer.secho(line + (r.latest_passing_run or "-"), fg="red" if r.flagged else None)
-    flagged = sum(r.flagged for r in rows)
-    typer.echo(f"{flagged} of {len(rows)} controls flagged", err=True)
-    if strict and flagged:
-        raise typer.Exit(1)
+    return sum(r.flagged for r in rows)
 
 
 def _audit_dict(row: object) -> dict[str, object]:
@@ -162,6 +231,46 @@ def _audit_dict(row: object) -> dict[str, object]:
     at = data["latest_passing_at"]
     data["latest_passing_at"] = at.isoformat() if isinstance(at, datetime) else None
     return data
+
+
+def _print_period(periods: list[ControlPeriod], as_json: bool, found: Verified) -> int:
+    if as_json:
+        document = {
+            "controls": [_period_dict(p) for p in periods],
+            "skipped": [{"run": u.run, "reason": u.reason} for u in found.unread],
+            "not_counted_after_as_of": found.later,
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return sum(p.flagged for p in periods)
+    for p in periods:
+        head = f"{p.control_id} {p.title} (every {p.frequency_days} days): {len(p.runs)} runs"
+        head += f", {len(p.gaps)} gaps, {len(p.failures)} failures"
+        typer.secho(head, fg="red" if p.flagged else None, bold=True)
+        for r in p.runs:
+            typer.secho(
+                f"  {r.at:%Y-%m-%d %H:%M} {r.run_id}  {r.state}", fg="red" if r.failed else None
+            )
+        for g in p.gaps:
+            typer.secho(f"  gap {g.start:%Y-%m-%d} .. {g.end:%Y-%m-%d} ({g.days} days)", fg="red")
+    return sum(p.flagged for p in periods)
+
+
+def _period_dict(period: ControlPeriod) -> dict[str, object]:
+    return {
+        "control_id": period.control_id,
+        "title": period.title,
+        "frequency_days": period.frequency_days,
+        "runs": [
+            {"run_id": r.run_id, "at": r.at.isoformat(), "result": str(r.state), "reason": r.reason}
+            for r in period.runs
+        ],
+        "gaps": [
+            {"from": g.start.isoformat(), "to": g.end.isoformat(), "days": g.days}
+            for g in period.gaps
+        ],
+        "failures": [r.run_id for r in period.failures],
+        "flagged": period.flagged,
+    }
 
 
 @evidence_app.command()

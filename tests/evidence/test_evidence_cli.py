@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evidence.cli import evidence_app
-from tests.fixtures.runs.make_runs import RUN_B, RUN_C
+from tests.fixtures.runs.make_runs import RUN_A, RUN_B, RUN_C
 
 runner = CliRunner()
 
@@ -81,7 +81,10 @@ def test_build_without_a_key_says_how_to_get_one(
     assert not (runs_dir / RUN_C / "evidence").exists()
 
 
-def test_audit_json_and_strict(runs_dir: Path) -> None:
+def test_audit_json_and_strict(runs_dir: Path, key_file: Path) -> None:
+    for run_id in (RUN_A, RUN_B, RUN_C):
+        built = runner.invoke(evidence_app, ["build", str(runs_dir / run_id)])
+        assert built.exit_code == 0, built.output
     result = runner.invoke(
         evidence_app, ["audit", str(runs_dir), "--json", "--as-of", "2026-11-26T07:00:00Z"]
     )
@@ -95,7 +98,7 @@ def test_audit_json_and_strict(runs_dir: Path) -> None:
     assert "stale" in late.output
 
 
-def test_audit_rejects_a_bad_date(runs_dir: Path) -> None:
+def test_audit_rejects_a_bad_date(runs_dir: Path, key_file: Path) -> None:
     result = runner.invoke(evidence_app, ["audit", str(runs_dir), "--as-of", "last tuesday"])
     assert result.exit_code == 2
     assert "not an ISO date" in result.output
