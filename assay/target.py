@@ -362,7 +362,13 @@ def open_target(
     env = os.environ if environ is None else environ
     remote = target_from_env(env, url)
     if remote is None:
-        with managed_target(log_dir=log_dir, service_env=service_env) as managed:
+        # A busy shared machine may need longer than the default to start three processes.
+        ready = env.get("ASSAY_READY_TIMEOUT_S")
+        with managed_target(
+            log_dir=log_dir,
+            service_env=service_env,
+            ready_timeout_s=float(ready) if ready else READY_TIMEOUT_S,
+        ) as managed:
             yield managed
         return
     wait_ready(remote.base_url, timeout_s=float(env.get("ASSAY_READY_TIMEOUT_S", "30")))

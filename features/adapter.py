@@ -5,7 +5,9 @@ properties) is the source of the checks; Cucumber JSON is kept beside it for too
 read it. Extra pytest arguments come from `ASSAY_ACCEPTANCE_ARGS` (e.g. `-k cart`), the
 worker count from `ASSAY_ACCEPTANCE_WORKERS` (default: two per CPU, at most 8). Scenarios
 tagged with a tag in `ASSAY_DESELECT_TAGS` (`assay run --deselect-tag admin`) are left out on
-purpose: pytest deselects them, so they are neither run nor counted as skipped.
+purpose: pytest deselects them, so they are neither run nor counted as skipped. When the
+target exposes its gateways' ledgers, the run ends with the money reconciliation
+(`metrics.ledger`, check `ledger::gateways-agree`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from assay.catalog import load_catalog
+from assay.ledger.summary import record_ledger
 from assay.run import Run
 from assay.suites import Suite, SuiteError
 from assay.summary import Check, Counts, Summary, Verdict, counts_verdict, utcnow
@@ -209,7 +212,8 @@ def run_acceptance(run: Run, target: Target) -> Summary:
     duration = time.monotonic() - clock
     if code not in JUDGED or not (out / JUNIT).exists():
         raise SuiteError(f"pytest exited {code} without judging; see {NAME}/{LOG}")
-    return summarize(out, run.directory, started, duration, tags)
+    # After every scenario: all the money the run moved, gateways against the service.
+    return record_ledger(summarize(out, run.directory, started, duration, tags), target)
 
 
 SUITE = Suite(name=NAME, run=run_acceptance, description=run_acceptance.__doc__ or "", order=10)

@@ -5,6 +5,7 @@ writes `summary.json` and sets the exit code; this adapter adds the CSVs, the HT
 a latency/throughput chart to the run. `ASSAY_PERF_SHAPE` picks the shape, `ASSAY_PERF_WORKERS`
 the number of worker processes (0: a single local process); `assay run perf --shape --workers`
 set them. `ASSAY_PERF_DATA` names a data file made earlier (perf.data) instead of making one.
+A target with gateway ledgers is reconciled after the load (`metrics.ledger`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from assay.ledger.summary import record_ledger
 from assay.run import Run
 from assay.suites import Suite, SuiteError
 from assay.summary import Summary
@@ -236,13 +238,10 @@ def run_perf(run: Run, target: Target) -> Summary:
     if target.kind is TargetKind.REMOTE:
         notes.append("remote target: its per-client rate limit must admit this load generator")
     metrics = {**summary.metrics, "workers": count, "exit_code": code}
-    return summary.model_copy(
-        update={
-            "notes": notes,
-            "metrics": metrics,
-            "duration_s": round(time.monotonic() - started, 2),
-        }
-    )
+    summary = summary.model_copy(update={"notes": notes, "metrics": metrics})
+    # The load moved real money through the gateways: reconcile it once the users stopped.
+    summary = record_ledger(summary, target)
+    return summary.model_copy(update={"duration_s": round(time.monotonic() - started, 2)})
 
 
 SUITE = Suite(

@@ -7,12 +7,14 @@ Feature: Cancelling an order
     And a product priced 2500 USD with 10 in stock
     And the customer has an order for 3 of the product
 
+  @REQ-PAY-003
   Scenario: Cancelling restores the stock and refunds the charge
     When the customer cancels the order
     Then the response status is 200
     And the order status is "cancelled"
     And the product has 10 available
     And the order was charged and refunded 7500 USD
+    And the gateways' ledgers agree with the service
 
   Scenario: An order is cancelled only once
     Given the customer has cancelled the order

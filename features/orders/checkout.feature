@@ -7,6 +7,7 @@ Feature: Checkout
     Given a registered customer
     And a product priced 1299 USD with 10 in stock
 
+  @REQ-PAY-003
   Scenario: Checking out the cart confirms a paid order
     Given the customer has 2 of the product in the cart
     When the customer checks out with payment token "tok_visa"
@@ -15,6 +16,7 @@ Feature: Checkout
     And the response points at the new order
     And the product has 8 available
     And the customer's orders include the order
+    And the gateways' ledgers agree with the service
 
   Scenario: Checking out explicit items ignores the cart
     When the customer checks out 3 of the product with payment token "tok_visa"

@@ -24,6 +24,7 @@ Feature: Idempotent checkout
     Then every retry describes the same order
     And the order has exactly one successful charge
     And the customer has 1 order
+    And the gateways' ledgers agree with the service
 
   Scenario: Reusing a key with a different body is refused
     Given the customer has checked out with payment token "tok_visa"
@@ -32,11 +33,13 @@ Feature: Idempotent checkout
     And the response is a problem with status 422
     And the customer has 1 order
 
+  @REQ-PAY-003
   Scenario: Concurrent duplicates create one order
     When the customer sends the same checkout 5 times at once
     Then exactly one order was created by those requests
     And every other duplicate was answered 409 or with the same order
     And the product has 8 available
+    And the gateways' ledgers agree with the service
 
   Scenario: A checkout without an Idempotency-Key is refused
     When the customer checks out without an Idempotency-Key

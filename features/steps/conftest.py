@@ -9,6 +9,8 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from assay.ledger import LedgerError, check_target
+from assay.target import Target
 from features.support.api import (
     PROBLEM_JSON,
     Account,
@@ -322,3 +324,27 @@ def customer_has_no_confirmed_order(http: httpx.Client, customer: Account) -> No
 def elapsed_ms(response: httpx.Response) -> float:
     """How long the exchange took, as httpx measured it."""
     return response.elapsed.total_seconds() * 1000
+
+
+# --- money: the gateways' own ledgers -------------------------------------------------------
+
+LEDGER_SETTLE_TIMEOUT_S = 20.0
+
+
+@then("the gateways' ledgers agree with the service")
+def ledgers_agree(target: Target, admin: Account, customer: Account) -> None:
+    """The customer's orders against every gateway's ledger: one capture per confirmed order,
+    of its total; nothing kept for a failed or cancelled one; no refund without a capture."""
+    if not target.ledgers:
+        pytest.skip("needs the target's gateway ledgers: set ASSAY_GATEWAY_LEDGERS")
+    try:
+        report = check_target(
+            target, user_ids=[customer.id], settle_timeout_s=LEDGER_SETTLE_TIMEOUT_S
+        )
+    except LedgerError as exc:
+        raise AssertionError(f"the gateways' ledgers could not be read: {exc}") from exc
+    if not report.held:
+        shown = [*report.mismatches, *report.unsettled][:5]
+        raise AssertionError(
+            report.headline() + "".join(f"\n  {m.kind}: {m.detail}" for m in shown)
+        )

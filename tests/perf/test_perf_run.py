@@ -95,6 +95,11 @@ def test_smoke_run_passes_the_gate_and_writes_every_output(
     assert {"browse", "product", "checkout", "cart"} <= journeys
     checkout = next(c for c in summary.checks if c.id == "perf/smoke::checkout")
     assert "REQ-ORD-001" in checkout.requirements
+    # The load's money, reconciled with the managed target's own gateway processes.
+    ledger = next(c for c in summary.checks if c.id == "ledger::gateways-agree")
+    assert ledger.verdict is Verdict.PASS, ledger.message
+    assert summary.metrics["ledger"]["captures"] >= summary.metrics["ledger"]["confirmed_orders"]
+    assert summary.metrics["ledger"]["confirmed_orders"] > 0
     for name in ("stats.csv", "stats_history.csv", "report.html", "chart.png"):
         assert f"perf/{name}" in summary.artifacts
         assert (out / name).stat().st_size > 0
