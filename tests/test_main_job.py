@@ -67,6 +67,8 @@ LAYOUT = [
     "perf/report.html",
     "perf/chart.png",
     "perf/summary.json",
+    "explore/summary.json",
+    "explore/hypothesis.log",
     "chaos/summary.json",
     "security/summary.json",
     "security/sbom.cdx.json",
@@ -77,7 +79,7 @@ LAYOUT = [
     "reports/qbr.pptx",
     "reports/status.html",
 ]
-ALL_SUITES = {"acceptance", "contract", "perf", "chaos", "security"}
+ALL_SUITES = {"acceptance", "contract", "perf", "explore", "chaos", "security"}
 
 
 def _default_runs() -> list[Path]:
