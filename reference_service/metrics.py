@@ -77,6 +77,13 @@ class Metrics:
         self.payments = Counter(
             "payments", "Gateway calls by outcome", ["provider", "kind", "outcome"], registry=r
         )
+        # Orders a reconciliation pass could not settle (it carried on with the others).
+        self.reconcile_errors = Counter(
+            "reconcile_errors",
+            "Orders the reconciliation sweep failed to settle",
+            ["pass"],
+            registry=r,
+        )
 
     def exposition(self) -> bytes:
         """The text format, across worker processes when running under gunicorn."""

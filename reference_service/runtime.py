@@ -72,6 +72,7 @@ class Runtime:
             self.payments,
             reservation_ttl_s=self.settings.reservation_ttl_s,
             on_stock_change=self.catalog.stock_changed,
+            metrics=self.metrics,
         )
 
     async def _every(self, interval_s: float, job: object) -> None:

@@ -69,7 +69,9 @@ Name = Annotated[
     Clean,
 ]
 ShortText = Annotated[str, StringConstraints(max_length=2000), Clean]
-Quantity = Annotated[int, Strict(), Field(ge=1, le=99), WholeNumber]
+# Units of one product in one cart or order line (the cart table's CHECK says the same).
+MAX_LINE_QUANTITY = 99
+Quantity = Annotated[int, Strict(), Field(ge=1, le=MAX_LINE_QUANTITY), WholeNumber]
 # Ids are 32-bit in the schema; anything larger cannot exist, so it is invalid input, not a 500.
 ProductId = Annotated[int, Strict(), Field(ge=1, le=2_147_483_647), WholeNumber]
 ProductIdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Product id")]

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from reference_service.cart import service
 from reference_service.cart.schemas import CartLineSet, CartRead
 from reference_service.deps import CurrentUser, RuntimeDep, SessionDep
+from reference_service.errors import PROBLEM_MEDIA_TYPE
 from reference_service.validation import ProductIdPath
 
 router = APIRouter(prefix="/cart", tags=["cart"])
@@ -18,7 +19,18 @@ async def get_cart(user: CurrentUser, session: SessionDep) -> CartRead:
     return await service.get_cart(session, user.id)
 
 
-@router.put("/items/{product_id}", response_model=CartRead, operation_id="cart-set-item")
+@router.put(
+    "/items/{product_id}",
+    response_model=CartRead,
+    operation_id="cart-set-item",
+    responses={
+        422: {
+            "description": "Invalid quantity; a product in another currency than the cart "
+            "(mixed-currency), or a total beyond the money range (amount-out-of-range)",
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    },
+)
 async def set_item(
     product_id: ProductIdPath,
     body: CartLineSet,

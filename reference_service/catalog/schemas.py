@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from reference_service.money import Money
+from reference_service.money import MAX_AMOUNT, Money
 from reference_service.validation import Name, ShortText, WholeNumber
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -17,7 +17,7 @@ Stock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000), WholeNumber]
 class Price(Money):
     """A product's price: at least one minor unit, since a gateway cannot charge nothing."""
 
-    amount: Annotated[int, Strict(), Field(ge=1, le=100_000_000_00), WholeNumber]
+    amount: Annotated[int, Strict(), Field(ge=1, le=MAX_AMOUNT), WholeNumber]
 
 
 class ProductRead(BaseModel):

@@ -175,7 +175,7 @@ class Checkout:
         (stock released) leaves the charge to the sweep's refund pass and returns None."""
         if await orders.mark_paid(session, order, result.provider, result.ref):
             if request.items is None:
-                await cart.clear(session, user_id)
+                await cart.clear_ordered(session, user_id, orders.lines_of(order))
             await _record_answer(session, order, "charge", result, pay_key)
             body = orders.to_read(order).model_dump(mode="json")
             return StoredResponse(201, body, f"/orders/{order.id}")

@@ -14,10 +14,13 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import delete, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reference_service.db import utcnow
 from reference_service.errors import DomainError
+from reference_service.metrics import Metrics
 from reference_service.orders import idempotency
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
@@ -42,15 +45,33 @@ async def _lookup(payments: PaymentProcessor, order: Order) -> GatewayResult | N
     return None
 
 
+_Settle = Callable[
+    [
+        async_sessionmaker[AsyncSession],
+        PaymentProcessor,
+        Order,
+        Callable[[list[int]], Awaitable[None]],
+    ],
+    Awaitable[str | None],
+]
+_DATABASE_DOWN = (OperationalError, InterfaceError, SqlTimeoutError)
+
+
 async def sweep(
     sessions: async_sessionmaker[AsyncSession],
     payments: PaymentProcessor,
     *,
     reservation_ttl_s: int,
     on_stock_change: Callable[[list[int]], Awaitable[None]],
+    metrics: Metrics | None = None,
 ) -> dict[str, int]:
-    """One pass of the job; returns what it did."""
-    done = {"confirmed": 0, "expired": 0, "refunded": 0, "purged": 0}
+    """One pass of the job; returns what it did.
+
+    Each order is settled on its own: one that cannot be (an unexpected error) is logged and
+    counted in `reconcile_errors_total`, and the pass goes on with the others, so one bad row
+    never keeps other customers' charges from being settled or refunded.
+    """
+    done = {"confirmed": 0, "expired": 0, "refunded": 0, "purged": 0, "errors": 0}
     cutoff = utcnow() - timedelta(seconds=reservation_ttl_s)
     async with sessions() as session:
         stale = list(
@@ -67,61 +88,30 @@ async def sweep(
                 .limit(100)
             )
         )
-    for order in stale:
-        try:
-            found = await _lookup(payments, order)
-        except GatewayError:
-            continue  # cannot tell yet; the next pass asks again
-        async with sessions.begin() as session:
-            if found is not None:
-                current = await orders.get(session, order.id)
-                if not await orders.mark_paid(session, current, found.provider, found.ref):
-                    continue  # checkout confirmed it meanwhile
-                await orders.record_attempt(
-                    session,
-                    current,
-                    kind="charge",
-                    status="succeeded",
-                    provider=found.provider,
-                    key=charge_key(order.id),
-                    ref=found.ref,
+    passes: list[tuple[str, list[Order], _Settle]] = [
+        ("stale", stale, _settle_stale),
+        ("uncertain", uncertain, _refund_uncertain),
+    ]
+    for name, found, settle in passes:
+        for order in found:
+            try:
+                outcome = await settle(sessions, payments, order, on_stock_change)
+            except _DATABASE_DOWN:
+                raise  # not this order's fault: the pass ends, the next one retries
+            except Exception as exc:  # noqa: BLE001 - one order's boundary: the rest go on
+                done["errors"] += 1
+                if metrics is not None:
+                    metrics.reconcile_errors.labels(name).inc()
+                # The order id and the error's type only: no amounts, names or messages.
+                log.error(
+                    "reconcile_order_failed",
+                    sweep_pass=name,
+                    order_id=str(order.id),
+                    error=type(exc).__name__,
                 )
-                response = StoredResponse(
-                    201, orders.to_read(current).model_dump(mode="json"), f"/orders/{current.id}"
-                )
-                await idempotency.complete(
-                    session, current.user_id, current.idempotency_key, response
-                )
-                done["confirmed"] += 1
-            else:
-                _, settled = await orders.mark_failed(session, order.id, "expired")
-                if not settled:
-                    continue  # checkout settled it meanwhile
-                await idempotency.release(session, order.user_id, order.idempotency_key)
-                done["expired"] += 1
-        await on_stock_change([line.product_id for line in order.lines])
-    for order in uncertain:
-        try:
-            found = await _lookup(payments, order)
-            if found is not None and found.ref is not None:
-                await payments.refund(
-                    f"order-{order.id}-refund", found.provider, found.ref, order.total_amount
-                )
-        except (GatewayError, DomainError):
-            continue
-        async with sessions.begin() as session:
-            failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
-            if found is not None:
-                await orders.record_attempt(
-                    session,
-                    failed,
-                    kind="refund",
-                    status="succeeded",
-                    provider=found.provider,
-                    key=f"order-{order.id}-refund",
-                    ref=found.ref,
-                )
-                done["refunded"] += 1
+                continue
+            if outcome is not None:
+                done[outcome] += 1
     async with sessions.begin() as session:
         result = await session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow())
@@ -130,3 +120,74 @@ async def sweep(
     if any(done.values()):
         log.info("reconciled", **done)
     return done
+
+
+async def _settle_stale(
+    sessions: async_sessionmaker[AsyncSession],
+    payments: PaymentProcessor,
+    order: Order,
+    on_stock_change: Callable[[list[int]], Awaitable[None]],
+) -> str | None:
+    """A pending order past its reservation: confirmed if charged, else failed and released."""
+    try:
+        found = await _lookup(payments, order)
+    except GatewayError:
+        return None  # cannot tell yet; the next pass asks again
+    async with sessions.begin() as session:
+        if found is not None:
+            current = await orders.get(session, order.id)
+            if not await orders.mark_paid(session, current, found.provider, found.ref):
+                return None  # checkout confirmed it meanwhile
+            await orders.record_attempt(
+                session,
+                current,
+                kind="charge",
+                status="succeeded",
+                provider=found.provider,
+                key=charge_key(order.id),
+                ref=found.ref,
+            )
+            response = StoredResponse(
+                201, orders.to_read(current).model_dump(mode="json"), f"/orders/{current.id}"
+            )
+            await idempotency.complete(session, current.user_id, current.idempotency_key, response)
+            outcome = "confirmed"
+        else:
+            _, settled = await orders.mark_failed(session, order.id, "expired")
+            if not settled:
+                return None  # checkout settled it meanwhile
+            await idempotency.release(session, order.user_id, order.idempotency_key)
+            outcome = "expired"
+    await on_stock_change([line.product_id for line in order.lines])
+    return outcome
+
+
+async def _refund_uncertain(
+    sessions: async_sessionmaker[AsyncSession],
+    payments: PaymentProcessor,
+    order: Order,
+    _: Callable[[list[int]], Awaitable[None]],
+) -> str | None:
+    """A failed order whose charge was uncertain: refund a capture the gateway has."""
+    try:
+        found = await _lookup(payments, order)
+        if found is not None and found.ref is not None:
+            await payments.refund(
+                f"order-{order.id}-refund", found.provider, found.ref, order.total_amount
+            )
+    except (GatewayError, DomainError):
+        return None
+    async with sessions.begin() as session:
+        failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
+        if found is None:
+            return None
+        await orders.record_attempt(
+            session,
+            failed,
+            kind="refund",
+            status="succeeded",
+            provider=found.provider,
+            key=f"order-{order.id}-refund",
+            ref=found.ref,
+        )
+    return "refunded"

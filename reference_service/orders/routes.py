@@ -28,6 +28,12 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
         400: {"description": "Missing or invalid Idempotency-Key", **_PROBLEM},
         402: {"description": "Payment declined; nothing charged", **_PROBLEM},
         409: {"description": "Out of stock, or the same key is in flight", **_PROBLEM},
+        422: {
+            "description": "Invalid request; a product repeated beyond 99 units "
+            "(quantity-out-of-range), items in two currencies (mixed-currency), or a total "
+            "beyond the money range (amount-out-of-range)",
+            **_PROBLEM,
+        },
         429: {"description": "Too many orders; see Retry-After", **_PROBLEM},
         503: {
             "description": "Payments unavailable; nothing held (an uncertain charge is "

@@ -13,11 +13,12 @@ from reference_service.db import row_of, table_of, utcnow
 from reference_service.errors import ConflictError, DomainError, NotFoundError
 from reference_service.events import service as events
 from reference_service.inventory import service as inventory
-from reference_service.money import Money
+from reference_service.money import Money, total_of
 from reference_service.orders.models import Order, OrderLine, OrderStatus
 from reference_service.orders.schemas import OrderLineRead, OrderRead
 from reference_service.payments.models import PaymentAttempt
 from reference_service.payments.schemas import PaymentSummary
+from reference_service.validation import MAX_LINE_QUANTITY
 
 # Checkout's statements, built once on the tables (see `db.table_of`).
 _PRODUCTS = table_of(Product)
@@ -92,10 +93,21 @@ def to_read(order: Order) -> OrderRead:
 
 
 def merge_lines(lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """One line per product (quantities added), in product order."""
+    """One line per product (quantities added), in product order; 422 when a merged line
+    holds more than a line may (MAX_LINE_QUANTITY, as in the cart)."""
     merged: dict[int, int] = {}
     for product_id, quantity in lines:
         merged[product_id] = merged.get(product_id, 0) + quantity
+    for product_id, quantity in merged.items():
+        if quantity > MAX_LINE_QUANTITY:
+            raise DomainError(
+                "quantity-out-of-range",
+                422,
+                f"Product {product_id} is ordered {quantity} times; a line holds at most "
+                f"{MAX_LINE_QUANTITY} (repeated lines of a product count together).",
+                title="Quantity out of range",
+                extra={"product_id": product_id, "max_quantity": MAX_LINE_QUANTITY},
+            )
     return sorted(merged.items())
 
 
@@ -121,6 +133,8 @@ async def create_pending(
     currencies = {products[pid].price_currency for pid, _ in lines}
     if len(currencies) > 1:
         raise DomainError("mixed-currency", 422, "All items of an order must share a currency.")
+    # Before any stock is taken or payment tried: a total the service cannot hold is a 422.
+    total = total_of([(products[pid].price_amount, qty) for pid, qty in lines])
     await inventory.reserve(session, lines, lock_rows=lock_rows)
     now = utcnow()
     order_id = uuid.uuid4()
@@ -129,7 +143,7 @@ async def create_pending(
         user_id=user_id,
         idempotency_key=idempotency_key,
         status=OrderStatus.PENDING_PAYMENT,
-        total_amount=sum(products[pid].price_amount * qty for pid, qty in lines),
+        total_amount=total,
         currency=currencies.pop(),
         payment_status="pending",
         payment_provider=None,
