@@ -66,9 +66,8 @@ def report(
     if counts:
         typer.echo(
             "traceability: {rows} rows = {links} links, {orphan_tags} orphan tags; requirements: "
-            "{covered} covered, {failing} failing, {stale} stale, {no-test} without a test".format(
-                **counts
-            )
+            "{covered} covered, {failing} failing, {stale} stale, {unjudged} unjudged, "
+            "{no-test} without a test".format(**counts)
         )
         if counts["orphan_tags"]:
             raise _fail(f"{counts['orphan_tags']} tags name no catalog requirement", 1)

@@ -102,7 +102,8 @@ def test_runs_as_a_module(runs_dir: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "35 rows = 35 links" in result.stdout
+    assert "36 rows = 36 links" in result.stdout
+    assert "0 unjudged" in result.stdout
 
 
 def test_benchmark_run_is_a_valid_run(tmp_path: Path) -> None:
