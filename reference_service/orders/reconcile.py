@@ -3,7 +3,10 @@
 - pending orders older than the reservation TTL: confirmed if the gateway has the charge,
   otherwise failed with their stock released; their idempotency key settled either way;
 - failed orders whose charge was uncertain: a capture found at the gateway is refunded
-  (compensation), so no failed order keeps a customer's money;
+  (compensation), so no failed order keeps a customer's money; a refund the gateway
+  declines is never recorded as made: the order is marked `refund_declined` for a person;
+- confirmed orders left `refund_pending` by a cancellation whose refund may have been made:
+  the refund is asked again with the same key, then the order cancelled and restocked once;
 - expired idempotency records are purged.
 """
 
@@ -21,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reference_service.db import utcnow
 from reference_service.errors import DomainError
 from reference_service.metrics import Metrics
-from reference_service.orders import idempotency
+from reference_service.orders import idempotency, refunds
 from reference_service.orders import service as orders
 from reference_service.orders.idempotency import StoredResponse
 from reference_service.orders.models import IdempotencyRecord, Order, OrderStatus
@@ -32,6 +35,7 @@ from reference_service.payments.service import PaymentProcessor
 log = structlog.get_logger("reference_service.reconcile")
 
 UNCERTAIN = "uncertain"
+REFUND_DECLINED = "refund_declined"  # a failed order whose capture a person must refund
 
 
 async def _lookup(payments: PaymentProcessor, order: Order) -> GatewayResult | None:
@@ -71,7 +75,7 @@ async def sweep(
     counted in `reconcile_errors_total`, and the pass goes on with the others, so one bad row
     never keeps other customers' charges from being settled or refunded.
     """
-    done = {"confirmed": 0, "expired": 0, "refunded": 0, "purged": 0, "errors": 0}
+    done = {"confirmed": 0, "expired": 0, "refunded": 0, "cancelled": 0, "purged": 0, "errors": 0}
     cutoff = utcnow() - timedelta(seconds=reservation_ttl_s)
     async with sessions() as session:
         stale = list(
@@ -88,9 +92,11 @@ async def sweep(
                 .limit(100)
             )
         )
+        cancelling = await refunds.pending(session)
     passes: list[tuple[str, list[Order], _Settle]] = [
         ("stale", stale, _settle_stale),
         ("uncertain", uncertain, _refund_uncertain),
+        ("refund_pending", cancelling, refunds.settle_pending),
     ]
     for name, found, settle in passes:
         for order in found:
@@ -168,15 +174,36 @@ async def _refund_uncertain(
     order: Order,
     _: Callable[[list[int]], Awaitable[None]],
 ) -> str | None:
-    """A failed order whose charge was uncertain: refund a capture the gateway has."""
+    """A failed order whose charge was uncertain: refund a capture the gateway has.
+
+    A declined refund is recorded as such, the order marked `refund_declined` (the pass
+    no longer retries it; a person must), and RefundDeclinedError raised for the sweep to
+    log and count: a refund that did not happen is never claimed.
+    """
+    key = orders.refund_key(order.id)
     try:
         found = await _lookup(payments, order)
+        refund = None
         if found is not None and found.ref is not None:
-            await payments.refund(
-                f"order-{order.id}-refund", found.provider, found.ref, order.total_amount
-            )
+            refund = await payments.refund(key, found.provider, found.ref, order.total_amount)
     except (GatewayError, DomainError):
-        return None
+        return None  # the gateway cannot say yet: the next pass asks again, same keys
+    if found is not None and refund is not None and not refund.approved:
+        async with sessions.begin() as session:
+            await orders.refund_later(session, order.id, found.provider, REFUND_DECLINED)
+            failed = await orders.get(session, order.id)
+            await orders.record_attempt(
+                session,
+                failed,
+                kind="refund",
+                status="failed",
+                provider=found.provider,
+                key=key,
+                ref=refund.ref,
+                error_code=refund.code,
+            )
+        log.error("refund_declined", order_id=str(order.id), gateway=found.provider)
+        raise refunds.RefundDeclinedError(order.id, refund.code)
     async with sessions.begin() as session:
         failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
         if found is None:
@@ -187,7 +214,7 @@ async def _refund_uncertain(
             kind="refund",
             status="succeeded",
             provider=found.provider,
-            key=f"order-{order.id}-refund",
-            ref=found.ref,
+            key=key,
+            ref=refund.ref if refund is not None else found.ref,
         )
     return "refunded"
