@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reference_service.admin import audit
 from reference_service.admin.models import AuditEntry
 from reference_service.admin.schemas import (
+    AdminOrderPage,
     AuditEntryRead,
     AuditPage,
     AuditVerification,
@@ -21,8 +22,9 @@ from reference_service.admin.schemas import (
 from reference_service.catalog import service as catalog
 from reference_service.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
 from reference_service.deps import AdminUser, RuntimeDep, SessionDep
-from reference_service.errors import NotFoundError
+from reference_service.errors import PROBLEM_MEDIA_TYPE, NotFoundError
 from reference_service.inventory import service as inventory
+from reference_service.orders import overview
 from reference_service.orders.models import Order
 from reference_service.payments.models import PaymentAttempt
 from reference_service.payments.schemas import PaymentAttemptRead
@@ -30,6 +32,8 @@ from reference_service.runtime import Runtime
 from reference_service.validation import ProductIdPath
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
 
 
 async def _commit_then_invalidate(session: AsyncSession, runtime: Runtime, product_id: int) -> None:
@@ -93,6 +97,22 @@ async def set_stock(
     )
     await _commit_then_invalidate(session, runtime, product_id)
     return StockRead(product_id=product_id, stock=after)
+
+
+@router.get(
+    "/orders",
+    response_model=AdminOrderPage,
+    operation_id="admin-list-orders",
+    responses={422: {"description": "Invalid limit or cursor", **_PROBLEM}},
+)
+async def list_orders(
+    _: AdminUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AdminOrderPage:
+    """Every customer's orders, oldest first, with their gateway idempotency keys."""
+    return await overview.list_all(session, limit=limit, cursor=cursor)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from reference_service.catalog.schemas import Stock
+from reference_service.money import Money
 
 
 class StockSet(BaseModel):
@@ -97,3 +98,27 @@ class EventPage(BaseModel):
 
     items: list[EventRead]
     next_after: int | None
+
+
+class AdminOrderRead(BaseModel):
+    """Any customer's order, with the idempotency keys of its charge and refund at the
+    gateways (so their ledgers can be joined to orders without knowing the key format)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    status: str
+    total: Money
+    payment_status: str
+    payment_provider: str | None
+    charge_ref: str | None
+    charge_key: str
+    refund_key: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AdminOrderPage(BaseModel):
+    """Orders oldest first, and the cursor of the next page (null at the end)."""
+
+    items: list[AdminOrderRead]
+    next_cursor: str | None
