@@ -13,11 +13,14 @@ from pathlib import Path
 from assay.manifest import SCHEMA, Manifest, build_manifest, source_files
 from assay.record import Run, write_atomic
 from assay.signing import Signer, dumps, sign_envelope, statement
-from evidence import oscal
+from evidence import oscal, oscal_plan, waivers
 
 MANIFEST = "manifest.json"
 ENVELOPE = "attestation.intoto.dsse.json"
 OSCAL = f"oscal/{oscal.FILENAME}"
+PLAN = f"oscal/{oscal_plan.PLAN}"
+COMPONENTS = f"oscal/{oscal_plan.COMPONENTS}"
+WAIVERS = waivers.FILENAME
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,18 @@ def build_pack(
     files = source_files(run)
     manifest = build_manifest(run, files)
     manifest_bytes = manifest.to_json()
-    oscal_bytes = oscal.to_json(oscal.assessment_results(run, manifest))
+    catalog = run.catalog()
+    in_force = waivers.waivers(run)
+    oscal_bytes = oscal.to_json(oscal.assessment_results(run, manifest, in_force))
+    generated = {
+        WAIVERS: waivers.to_json(run),
+        PLAN: oscal.to_json(oscal_plan.assessment_plan(manifest, catalog, sorted(run.summaries))),
+        COMPONENTS: oscal.to_json(oscal_plan.component_definition(manifest, catalog)),
+        OSCAL: oscal_bytes,
+    }
     subjects = {item.path: item.sha256 for item in manifest.items}
     subjects[MANIFEST] = hashlib.sha256(manifest_bytes).hexdigest()
-    subjects[OSCAL] = hashlib.sha256(oscal_bytes).hexdigest()
+    subjects.update({name: hashlib.sha256(data).hexdigest() for name, data in generated.items()})
     predicate = json.loads(manifest_bytes)
     predicate["signer"] = signer.identity(signed_at or datetime.now(UTC))
     envelope = sign_envelope(dumps(statement(subjects, SCHEMA, predicate)), signer.key)
@@ -76,7 +87,8 @@ def build_pack(
         for name, path in files:
             archive.writestr(_member(name, when), path.read_bytes())
         archive.writestr(_member(MANIFEST, when), manifest_bytes)
-        archive.writestr(_member(OSCAL, when), oscal_bytes)
+        for name, data in generated.items():
+            archive.writestr(_member(name, when), data)
         archive.writestr(_member(ENVELOPE, when), envelope_bytes)
 
     folder = out_dir or run.path / "evidence"

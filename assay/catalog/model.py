@@ -176,6 +176,7 @@ class Waiver(BaseModel):
     expires: date | None
     requirements: list[str] = Field(default_factory=list)
     controls: list[str] = Field(default_factory=list)
+    tool: str | None = None  # the scanner, for security exceptions and inline skips
 
     def missing(self) -> list[str]:
         """The accountability fields this waiver lacks."""
@@ -254,15 +255,19 @@ class Catalog(BaseModel):
                 f"{e.tool} {e.rule} in {e.path}" + (f" ({e.fingerprint})" if e.fingerprint else ""),
                 e.reason,
                 e,
-            )
+            ).model_copy(update={"tool": e.tool})
             for e in self.exceptions
         ]
         found += [
-            _waiver(WaiverKind.INLINE_SKIP, f"{s.tool} {s.rule} in {s.path}", s.reason, s)
+            _waiver(
+                WaiverKind.INLINE_SKIP, f"{s.tool} {s.rule} in {s.path}", s.reason, s
+            ).model_copy(update={"tool": s.tool})
             for s in self.inline_skips
         ]
         found += [
-            _waiver(WaiverKind.COULD_NOT_JUDGE, f"{c.tool} when {c.condition}", c.reason, c)
+            _waiver(
+                WaiverKind.COULD_NOT_JUDGE, f"{c.tool} when {c.condition}", c.reason, c
+            ).model_copy(update={"tool": c.tool})
             for c in self.could_not_judge
         ]
         for u in self.unjudged_slos:
