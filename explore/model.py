@@ -94,6 +94,8 @@ class Order:
     currency: str
     status: str = "confirmed"
     capture: tuple[str, str] | None = None  # (gateway, charge id), when ledgers are known
+    # A cancel answered 503: the service may finish it later (refund, then restock).
+    settling: bool = False
 
 
 @dataclass

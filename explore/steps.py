@@ -85,11 +85,26 @@ class Explorer:
                 "explore::stock",
                 f"product {index} shows {available!r} units",
             )
+            if available != product.stock:
+                self._settled_cancel(index, available - product.stock)
             require(
                 available == product.stock,
                 "explore::stock",
                 f"product {index} shows {available} units, the model holds {product.stock}",
             )
+
+    def _settled_cancel(self, index: int, delta: int) -> None:
+        """A cancel answered 503 that the service finished since: the order that restocked
+        `delta` units of product `index` is cancelled now, its stock back."""
+        for order in self.model.orders:
+            if order.settling and order.lines.get(index) == delta:
+                self._restock(order)
+                return
+
+    def _restock(self, order: Order) -> None:
+        order.status, order.settling = "cancelled", False
+        for index, quantity in order.lines.items():
+            self.model.products[index].stock += quantity
 
     # -- customers and the catalog --------------------------------------------------------
     def do_register(self) -> None:
@@ -394,6 +409,8 @@ class Explorer:
         self.checked["explore::cancellation"] += 1
         status = placed.status if placed else "failed"
         allowed = {200, 503} if status == "confirmed" else {409}
+        if placed is not None and placed.settling:
+            allowed = {200, 409, 503}  # still settling, or settled meanwhile
         require(
             answer.status in allowed,
             "explore::cancellation",
@@ -406,26 +423,26 @@ class Explorer:
             own = [r for g, r in refunds if g == gateway and r["charge_id"] == charge_id]
         if placed is None or answer.status != 200:
             require(
-                not own,
+                not own or (placed is not None and placed.settling),
                 "explore::cancellation",
                 f"cancel answered {answer.status} yet refunded the order's capture: {own}",
             )
+            if placed is not None and answer.status == 503:
+                placed.settling = True
             return
         require(
             answer.field("status") == "cancelled",
             "explore::cancellation",
             f"a cancelled order reads {answer.field('status')}",
         )
-        if placed.capture is not None:
+        if placed.capture is not None and not placed.settling:
             require(
                 len(own) == 1 and own[0]["amount"] == placed.total,
                 "explore::cancellation",
                 f"cancel of {placed.total} {placed.currency} refunded {own} "
                 f"(capture {placed.capture[1]} at {placed.capture[0]})",
             )
-        placed.status = "cancelled"
-        for index, quantity in placed.lines.items():
-            self.model.products[index].stock += quantity
+        self._restock(placed)
 
 
 def violation_of(exc: BaseException) -> ViolationError | None:
