@@ -97,6 +97,7 @@ def test_the_target_is_recorded_without_secrets(tmp_path: Path) -> None:
         version="1.2.3",
         admin=Credentials("admin@example.com", "s3cret-admin"),
         jwt=JwtSettings(secret="s3cret-jwt"),
+        ledgers={"primary": "http://127.0.0.1:10"},
     )
     run.record_target(target)
     text = run.run_json.read_text()
@@ -106,6 +107,7 @@ def test_the_target_is_recorded_without_secrets(tmp_path: Path) -> None:
         "version": "1.2.3",
         "admin_email": "admin@example.com",
         "jwt_secret_known": True,
+        "ledgers": {"primary": "http://127.0.0.1:10"},
     }
     assert "s3cret" not in text
 
