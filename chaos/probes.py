@@ -67,7 +67,7 @@ def traffic_within_slo(
     missed = [
         f"{s['id']} observed {s['observed']} {s['unit']} (objective < {s['objective']})"
         for s in slos
-        if not s["held"]
+        if s["held"] is False
     ]
     if not judge:
         return {
