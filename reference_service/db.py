@@ -84,7 +84,10 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
     """Build the engine for the configured database (`pool_size` overrides the setting)."""
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.database_url, connect_args={"timeout": 30}, pool_pre_ping=False
+            settings.database_url,
+            connect_args={"timeout": 30},
+            pool_pre_ping=False,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -113,6 +116,8 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         max_overflow=size,
         pool_pre_ping=True,
         pool_timeout=10,
+        # A failing query's parameters (emails, password hashes) never reach an error message.
+        hide_parameters=True,
         connect_args={
             "connect_timeout": 5,
             "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",

@@ -11,11 +11,15 @@ import structlog
 from fastapi import Request
 from structlog.typing import Processor
 
+from reference_service.redaction import RedactingFormatter, redact_event
+
 PROCESSORS: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.format_exc_info,
+    # Last: the rendered traceback and exception text are redacted too.
+    redact_event,
 ]
 
 
@@ -25,7 +29,9 @@ def configure_logging(level: str = "INFO", stream: BinaryIO | None = None) -> No
     Rendered by orjson straight to bytes: one line per request is written, so it is on the
     hot path of every request.
     """
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(RedactingFormatter("%(message)s"))
+    logging.basicConfig(handlers=[handler], level=level)
     # httpx logs every gateway call at INFO as a plain-text line: not JSON, and one a request.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

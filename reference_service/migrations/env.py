@@ -20,7 +20,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""
-engine = create_engine(url, poolclass=pool.NullPool)
+engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
 
 with engine.connect() as connection:
     context.configure(
