@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from enum import StrEnum
 from typing import Self
 
@@ -36,6 +38,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "reference-service"
     jwt_audience: str = "reference-service-api"
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    # Keys the audit chain's HMAC; never stored in the database. Unset: derived from jwt_secret.
+    audit_hmac_key: str = ""
 
     admin_email: str = DEV_ADMIN_EMAIL
     admin_password: str = DEV_ADMIN_PASSWORD
@@ -86,9 +91,18 @@ class Settings(BaseSettings):
                 raise ValueError("JWT_SECRET must be set (32+ characters) when APP_ENV=production")
             if self.admin_password == DEV_ADMIN_PASSWORD:
                 raise ValueError("ADMIN_PASSWORD must be set when APP_ENV=production")
+        if self.audit_hmac_key and len(self.audit_hmac_key) < 32:
+            raise ValueError("AUDIT_HMAC_KEY must be 32+ characters when set")
         if self.jwt_algorithm not in {"HS256", "HS384", "HS512"}:
             raise ValueError("JWT_ALGORITHM must be one of HS256, HS384, HS512")
         return self
+
+    @property
+    def audit_key(self) -> bytes:
+        """The audit chain's HMAC key: AUDIT_HMAC_KEY, else derived from the JWT secret."""
+        if self.audit_hmac_key:
+            return self.audit_hmac_key.encode()
+        return hmac.new(self.jwt_secret.encode(), b"audit-chain-v1", hashlib.sha256).digest()
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,12 +1,17 @@
 """Append to and verify the audit hash chain.
 
-Each entry's hash is sha256 over its canonical JSON (seq, at, actor, action, target, before,
-after, prev_hash); changing, removing or reordering any entry breaks every hash after it.
+Each entry's hash is HMAC-SHA256, keyed with the service's audit key (settings, never the
+database), over its canonical JSON (seq, at, actor, action, target, before, after, prev_hash):
+changing, removing or reordering any entry breaks every hash after it, and someone who can
+write the table but lacks the key cannot recompute the chain forward. Removing the newest
+entries leaves a valid but shorter chain; the head (`head`) is anchored in evidence packs so
+that truncation is named by comparing against the anchor.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -21,6 +26,7 @@ _CHAIN_LOCK_ID = 7_726_001  # PostgreSQL advisory lock that serialises appends
 
 
 def entry_hash(
+    key: bytes,
     seq: int,
     at: str,
     actor: str,
@@ -30,7 +36,7 @@ def entry_hash(
     after: Any,
     prev_hash: str,
 ) -> str:
-    """The hash of one entry's content and its predecessor's hash."""
+    """The keyed hash of one entry's content and its predecessor's hash."""
     content = {
         "seq": seq,
         "at": at,
@@ -42,7 +48,7 @@ def entry_hash(
         "prev_hash": prev_hash,
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _stamp(entry: AuditEntry) -> str:
@@ -50,7 +56,13 @@ def _stamp(entry: AuditEntry) -> str:
 
 
 async def append(
-    session: AsyncSession, actor: str, action: str, target: str, before: Any, after: Any
+    session: AsyncSession,
+    key: bytes,
+    actor: str,
+    action: str,
+    target: str,
+    before: Any,
+    after: Any,
 ) -> AuditEntry:
     """Add an entry to the chain, in the caller's transaction."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -64,14 +76,20 @@ async def append(
         seq=seq, at=utcnow(), actor=actor, action=action, target=target, before=before, after=after
     )
     entry.prev_hash = prev
-    entry.hash = entry_hash(seq, _stamp(entry), actor, action, target, before, after, prev)
+    entry.hash = entry_hash(key, seq, _stamp(entry), actor, action, target, before, after, prev)
     session.add(entry)
     await session.flush()
     return entry
 
 
-async def verify(session: AsyncSession) -> tuple[bool, int, int | None]:
-    """(valid, entries, first broken seq) for the whole chain."""
+async def head(session: AsyncSession) -> tuple[int, str]:
+    """(sequence, hash) of the newest entry; (0, GENESIS) for an empty chain."""
+    last = await session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+async def verify(session: AsyncSession, key: bytes) -> tuple[bool, int, int | None]:
+    """(valid, entries, first broken seq) for the whole chain, recomputed with `key`."""
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -79,6 +97,7 @@ async def verify(session: AsyncSession) -> tuple[bool, int, int | None]:
     async for entry in result:
         count += 1
         recomputed = entry_hash(
+            key,
             entry.seq,
             _stamp(entry),
             entry.actor,
@@ -88,7 +107,8 @@ async def verify(session: AsyncSession) -> tuple[bool, int, int | None]:
             entry.after,
             entry.prev_hash,
         )
-        if entry.seq != expected_seq or entry.prev_hash != prev or entry.hash != recomputed:
+        intact = hmac.compare_digest(entry.hash, recomputed)
+        if entry.seq != expected_seq or entry.prev_hash != prev or not intact:
             return False, count, entry.seq
         prev = entry.hash
         expected_seq += 1

@@ -33,7 +33,13 @@ async def set_flag(
     """Change a flag; audited with its value before and after."""
     before, after = await runtime.flags.set(session, name, body.value, str(admin.id))
     await audit.append(
-        session, str(admin.id), "flag.set", f"flag:{name}", {"value": before}, {"value": after}
+        session,
+        runtime.settings.audit_key,
+        str(admin.id),
+        "flag.set",
+        f"flag:{name}",
+        {"value": before},
+        {"value": after},
     )
     log.info("flag_changed", flag=name, before=before, after=after)
     states = {state.name: state for state in await runtime.flags.describe(session)}

@@ -14,6 +14,7 @@ from reference_service.admin.models import AuditEntry
 from reference_service.admin.schemas import (
     AdminOrderPage,
     AuditEntryRead,
+    AuditHead,
     AuditPage,
     AuditVerification,
     StockRead,
@@ -54,7 +55,15 @@ async def create_product(
     """Add a product with its initial stock."""
     product = await catalog.create_product(session, body)
     target = f"product:{product.id}"
-    await audit.append(session, str(admin.id), "product.create", target, None, product.model_dump())
+    await audit.append(
+        session,
+        runtime.settings.audit_key,
+        str(admin.id),
+        "product.create",
+        target,
+        None,
+        product.model_dump(),
+    )
     await _commit_then_invalidate(session, runtime, product.id)
     return product
 
@@ -72,7 +81,15 @@ async def update_product(
     """Change a product's name, category, price or description."""
     before, after = await catalog.update_product(session, product_id, body)
     target = f"product:{product_id}"
-    await audit.append(session, str(admin.id), "product.update", target, before, after.model_dump())
+    await audit.append(
+        session,
+        runtime.settings.audit_key,
+        str(admin.id),
+        "product.update",
+        target,
+        before,
+        after.model_dump(),
+    )
     await _commit_then_invalidate(session, runtime, product_id)
     return after
 
@@ -89,6 +106,7 @@ async def set_stock(
     before, after = await inventory.set_stock(session, product_id, body.stock)
     await audit.append(
         session,
+        runtime.settings.audit_key,
         str(admin.id),
         "inventory.set",
         f"product:{product_id}",
@@ -152,7 +170,14 @@ async def list_audit(
 
 
 @router.get("/audit/verify", response_model=AuditVerification, operation_id="admin-verify-audit")
-async def verify_audit(_: AdminUser, session: SessionDep) -> AuditVerification:
-    """Recompute the chain and report the first broken entry, if any."""
-    valid, entries, broken = await audit.verify(session)
+async def verify_audit(_: AdminUser, session: SessionDep, runtime: RuntimeDep) -> AuditVerification:
+    """Recompute the chain with the service's key and report the first broken entry, if any."""
+    valid, entries, broken = await audit.verify(session, runtime.settings.audit_key)
     return AuditVerification(valid=valid, entries=entries, first_broken_seq=broken)
+
+
+@router.get("/audit/head", response_model=AuditHead, operation_id="admin-audit-head")
+async def audit_head(_: AdminUser, session: SessionDep) -> AuditHead:
+    """The newest entry's sequence and hash (0 and the genesis hash when empty), to anchor."""
+    sequence, head_hash = await audit.head(session)
+    return AuditHead(sequence=sequence, hash=head_hash)

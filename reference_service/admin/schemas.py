@@ -58,6 +58,13 @@ class AuditVerification(BaseModel):
     first_broken_seq: int | None
 
 
+class AuditHead(BaseModel):
+    """The chain's newest entry: what an evidence pack anchors."""
+
+    sequence: int
+    hash: str
+
+
 class FlagRead(BaseModel):
     """A feature flag's live value and what it may hold."""
 
