@@ -274,10 +274,12 @@ def managed_target(
         for name in ("ASSAY_TARGET_URL", "REDIS_URL", *GATEWAY_SETTINGS.values()):
             env.pop(name, None)
         # Every request of the harness comes from one loopback address and a few users, so the
-        # per-client and per-user ceilings would throttle the harness itself; the failed-login
-        # limit stays as shipped (the acceptance suite checks it).
+        # per-client and per-user ceilings (failed logins per address included: every suite's
+        # wrong passwords and taken emails add up) would throttle the harness itself; the
+        # failed-login limit per email stays as shipped (the acceptance suite checks it).
         env.setdefault("RATE_LIMIT_PER_CLIENT", HARNESS_CEILING)
         env.setdefault("RATE_LIMIT_ORDERS_PER_USER", HARNESS_CEILING)
+        env.setdefault("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", HARNESS_CEILING)
         with ExitStack() as running, log_path.open("a", encoding="utf-8") as log:
             # The gateways start while the database is migrated and seeded.
             gateways = {

@@ -174,6 +174,7 @@ def reference_app(config: RunConfig, workdir: Path | None = None) -> ASGIApp:
         # managed target (assay.target), so its fuzzing is not throttled into 429s.
         "rate_limit_per_client": HARNESS_CEILING,
         "rate_limit_orders_per_user": HARNESS_CEILING,
+        "rate_limit_login_failures_per_client": HARNESS_CEILING,
     }
     if config.jwt_secret:
         options["jwt_secret"] = config.jwt_secret

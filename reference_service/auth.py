@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -34,14 +37,71 @@ def _verify(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-async def hash_password(password: str) -> str:
-    """Argon2id hash of a password, computed off the event loop."""
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+class HashingBusyError(DomainError):
+    """Every password-hashing slot is taken and the queue is full: come back shortly."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            "hashing-busy",
+            503,
+            f"Too many logins at once; retry in {retry_after_s} s.",
+            title="Service busy",
+            headers={"Retry-After": str(retry_after_s)},
+        )
 
 
-async def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Whether the password matches; the same work whether or not the user exists."""
-    return await anyio.to_thread.run_sync(_verify, stored_hash, password)
+class PasswordHashing:
+    """Argon2id off the event loop, at most `concurrency` at once per process.
+
+    A hash costs tens of milliseconds of a core, so unbounded logins exhaust the CPU and every
+    request slows down. Beyond the slots, up to `queue` callers wait at most `wait_s`; anyone
+    else is answered 503 with Retry-After at once instead of with rising latency.
+    """
+
+    def __init__(
+        self, concurrency: int, *, queue: int, wait_s: float, retry_after_s: int = 1
+    ) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queue = queue
+        self._wait_s = wait_s
+        self._retry_after_s = retry_after_s
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """How many callers wait in the queue for a slot."""
+        return self._waiting
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one hashing slot; 503 when none frees up within the queue's bounds."""
+        if self._slots.locked():
+            if self._waiting >= self._queue:
+                raise HashingBusyError(self._retry_after_s)
+            self._waiting += 1
+            try:
+                async with asyncio.timeout(self._wait_s):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise HashingBusyError(self._retry_after_s) from None
+            finally:
+                self._waiting -= 1
+        else:
+            await self._slots.acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def hash(self, password: str) -> str:
+        """Argon2id hash of a password, computed in a worker thread."""
+        async with self.slot():
+            return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+    async def verify(self, stored_hash: str | None, password: str) -> bool:
+        """Whether the password matches; the same work (and slot) whether or not the user exists."""
+        async with self.slot():
+            return await anyio.to_thread.run_sync(_verify, stored_hash, password)
 
 
 class UnauthorizedError(DomainError):

@@ -44,6 +44,7 @@ class RateLimits:
         login_failures: str,
         orders_per_user: str,
         per_client: str,
+        login_failures_per_client: str,
         key_prefix: str = "reference-service",
     ) -> None:
         # Wrapped, any backend error (coredis raises its own, not redis-py's) is a StorageError.
@@ -52,6 +53,7 @@ class RateLimits:
         self.login_failures: RateLimitItem = parse(login_failures)
         self.orders_per_user: RateLimitItem = parse(orders_per_user)
         self.per_client: RateLimitItem = parse(per_client)
+        self.login_failures_per_client: RateLimitItem = parse(login_failures_per_client)
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         stats = await self.limiter.get_window_stats(item, *keys)
@@ -73,21 +75,46 @@ class RateLimits:
         """Count an order attempt of a user."""
         await self._hit(self.orders_per_user, "orders", "orders", user_id)
 
+    def _login_limits(self, client: str, email: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+        # Per client and email (guessing one account), and per client alone (spraying many).
+        return [
+            (self.login_failures, ("login", client, email.strip().lower())),
+            self._client_failures(client),
+        ]
+
+    def _client_failures(self, client: str) -> tuple[RateLimitItem, tuple[str, ...]]:
+        return self.login_failures_per_client, ("login-client", client)
+
     async def check_login(self, client: str, email: str) -> None:
-        """Refuse a login while this client and email have failed too often."""
-        keys = ("login", client, email.strip().lower())
+        """Refuse a login while this client and email, or this client, failed too often."""
         try:
-            if not await self.limiter.test(self.login_failures, *keys):
-                raise RateLimitedError(
-                    "failed logins", await self._retry_after(self.login_failures, *keys)
-                )
+            for item, keys in self._login_limits(client, email):
+                if not await self.limiter.test(item, *keys):
+                    raise RateLimitedError("failed logins", await self._retry_after(item, *keys))
         except (StorageError, RedisError, OSError) as exc:
             log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
 
     async def login_failed(self, client: str, email: str) -> None:
-        """Count a failed login of this client and email."""
-        keys = ("login", client, email.strip().lower())
+        """Count a failed login against this client and email, and against this client."""
         try:
-            await self.limiter.hit(self.login_failures, *keys)
+            for item, keys in self._login_limits(client, email):
+                await self.limiter.hit(item, *keys)
+        except (StorageError, RedisError, OSError) as exc:
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+
+    async def check_registration(self, client: str) -> None:
+        """Refuse a registration while this client failed too often (it may be enumerating)."""
+        item, keys = self._client_failures(client)
+        try:
+            if not await self.limiter.test(item, *keys):
+                raise RateLimitedError("failed attempts", await self._retry_after(item, *keys))
+        except (StorageError, RedisError, OSError) as exc:
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+
+    async def registration_conflicted(self, client: str) -> None:
+        """Count a registration for a taken email against this client's failure budget."""
+        item, keys = self._client_failures(client)
+        try:
+            await self.limiter.hit(item, *keys)
         except (StorageError, RedisError, OSError) as exc:
             log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from reference_service import db
+from reference_service.auth import PasswordHashing
 from reference_service.cache import Cache, MemoryCache, RedisCache
 from reference_service.catalog.cached import CatalogCache
 from reference_service.events.relay import InProcessPublisher, NatsPublisher, Publisher, relay_once
@@ -45,6 +46,7 @@ class Runtime:
     flags: Flags
     catalog: CatalogCache
     limits: RateLimits
+    passwords: PasswordHashing
     gateways: list[ResilientGateway]
     payments: PaymentProcessor
     checkout: Checkout
@@ -160,6 +162,7 @@ def build_runtime(settings: Settings) -> Runtime:
         login_failures=settings.rate_limit_login_failures,
         orders_per_user=settings.rate_limit_orders_per_user,
         per_client=settings.rate_limit_per_client,
+        login_failures_per_client=settings.rate_limit_login_failures_per_client,
     )
 
     async def primary_faults() -> Faults:
@@ -226,6 +229,11 @@ def build_runtime(settings: Settings) -> Runtime:
         flags=flags,
         catalog=catalog,
         limits=limits,
+        passwords=PasswordHashing(
+            settings.password_hash_concurrency,
+            queue=settings.password_hash_queue,
+            wait_s=settings.password_hash_wait_s,
+        ),
         gateways=gateways,
         payments=payments,
         checkout=checkout,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reference_service.auth import PasswordHashing
 from reference_service.catalog.models import Product
 from reference_service.inventory.models import StockLevel
 from reference_service.settings import Settings
@@ -71,8 +72,10 @@ async def seed(session: AsyncSession, settings: Settings) -> dict[str, int]:
     email = users.normalise_email(settings.admin_email)
     admin = await session.scalar(select(User).where(User.email == email))
     if admin is None:
+        # One hash, offline: a single slot and no queue is all the seed needs.
+        passwords = PasswordHashing(1, queue=0, wait_s=settings.password_hash_wait_s)
         await users.register(
-            session, email, settings.admin_password, "Administrator", role=Role.ADMIN
+            session, passwords, email, settings.admin_password, "Administrator", role=Role.ADMIN
         )
     elif admin.role != Role.ADMIN:
         admin.role = Role.ADMIN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from enum import StrEnum
 from typing import Self
 
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=60, ge=1)
     max_cart_lines: int = 100
 
+    # Argon2 hashes at once per process (about one a core); beyond them a bounded queue waits
+    # a short while, and anyone else gets 503 with Retry-After.
+    password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    password_hash_queue: int = Field(default=32, ge=0)
+    password_hash_wait_s: float = Field(default=2.0, gt=0, le=30)
+
     # Payment gateways: an empty URL means the embedded in-process simulator.
     payment_gateway_url: str = ""
     payment_fallback_url: str = ""
@@ -71,6 +78,7 @@ class Settings(BaseSettings):
     catalog_cache_ttl_s: float = Field(default=30.0, gt=0)
     catalog_list_ttl_s: float = Field(default=5.0, gt=0)
     rate_limit_login_failures: str = "5/minute"
+    rate_limit_login_failures_per_client: str = "20/minute"
     rate_limit_orders_per_user: str = "30/minute"
     rate_limit_per_client: str = "6000/minute"
     reservation_ttl_s: int = Field(default=120, ge=1)

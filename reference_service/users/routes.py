@@ -6,10 +6,15 @@ from fastapi import APIRouter, Request, status
 
 from reference_service.auth import UnauthorizedError, issue_token
 from reference_service.deps import CurrentUser, RuntimeDep, SessionDep
+from reference_service.errors import ConflictError
 from reference_service.users import service
 from reference_service.users.schemas import Token, TokenRequest, UserCreate, UserRead, UserUpdate
 
 router = APIRouter(tags=["users"])
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -17,10 +22,24 @@ router = APIRouter(tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     operation_id="users-register",
+    responses={
+        429: {"description": "Too many failed attempts (taken emails, logins) from this address"},
+        503: {"description": "Too many passwords being hashed at once; see Retry-After"},
+    },
 )
-async def register(body: UserCreate, session: SessionDep) -> UserRead:
-    """Create a customer account."""
-    user = await service.register(session, body.email, body.password, body.full_name)
+async def register(
+    body: UserCreate, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> UserRead:
+    """Create a customer account; a taken email counts against the address's failure limit."""
+    client = _client(request)
+    await runtime.limits.check_registration(client)
+    try:
+        user = await service.register(
+            session, runtime.passwords, body.email, body.password, body.full_name
+        )
+    except ConflictError:
+        await runtime.limits.registration_conflicted(client)
+        raise
     return UserRead.model_validate(user)
 
 
@@ -28,16 +47,19 @@ async def register(body: UserCreate, session: SessionDep) -> UserRead:
     "/auth/token",
     response_model=Token,
     operation_id="users-login",
-    responses={429: {"description": "Too many failed logins; see Retry-After"}},
+    responses={
+        429: {"description": "Too many failed logins (this address, or this address and email)"},
+        503: {"description": "Too many passwords being checked at once; see Retry-After"},
+    },
 )
 async def login(
     body: TokenRequest, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Token:
     """Exchange email and password for a bearer token."""
-    client = request.client.host if request.client else "unknown"
+    client = _client(request)
     await runtime.limits.check_login(client, body.email)
     try:
-        user = await service.authenticate(session, body.email, body.password)
+        user = await service.authenticate(session, runtime.passwords, body.email, body.password)
     except UnauthorizedError:
         await runtime.limits.login_failed(client, body.email)
         raise

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_service.auth import UnauthorizedError, hash_password, verify_password
+from reference_service.auth import PasswordHashing, UnauthorizedError
 from reference_service.errors import ConflictError, NotFoundError
 from reference_service.users.models import Role, User
 
@@ -19,12 +19,17 @@ def normalise_email(email: str) -> str:
 
 
 async def register(
-    session: AsyncSession, email: str, password: str, full_name: str, role: Role = Role.CUSTOMER
+    session: AsyncSession,
+    passwords: PasswordHashing,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role = Role.CUSTOMER,
 ) -> User:
     """Create a user; 409 if the email is taken."""
     user = User(
         email=normalise_email(email),
-        password_hash=await hash_password(password),
+        password_hash=await passwords.hash(password),
         full_name=full_name,
         role=role,
     )
@@ -37,10 +42,12 @@ async def register(
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+async def authenticate(
+    session: AsyncSession, passwords: PasswordHashing, email: str, password: str
+) -> User:
     """The user these credentials belong to; the same 401 for unknown user and bad password."""
     user = await session.scalar(select(User).where(User.email == normalise_email(email)))
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
+    if not await passwords.verify(user.password_hash if user else None, password) or user is None:
         raise UnauthorizedError("Invalid email or password.")
     return user
 

@@ -69,3 +69,34 @@ def test_per_client_ceiling_spares_health_checks(make_client: AppFactory) -> Non
     assert "Retry-After" in limited.headers
     assert client.get("/health/ready").status_code == 200
     assert client.get("/metrics").status_code == 200
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_failed_logins_over_many_emails_are_limited_per_address(
+    make_client: AppFactory, disposable_redis: DisposableRedis, storage: str
+) -> None:
+    redis_url = disposable_redis.url if storage == "redis" else ""
+    _, client = make_client(rate_limit_login_failures_per_client="3/minute", redis_url=redis_url)
+    known = _register(client)
+    guesses = [f"{uuid.uuid4().hex[:10]}@example.com" for _ in range(4)]
+    assert [_login(client, email, "guess-password") for email in guesses[:3]] == [401] * 3
+    # A fourth email from the same address: throttled though this email never failed.
+    _assert_throttled(_login(client, guesses[3], "guess-password"), client, known)
+
+
+def test_taken_emails_at_registration_count_against_the_address(make_client: AppFactory) -> None:
+    _, client = make_client(rate_limit_login_failures_per_client="2/minute")
+    email = _register(client)
+    again = {"email": email, "password": "other-password", "full_name": "R"}
+    assert [client.post("/auth/register", json=again).status_code for _ in range(2)] == [409] * 2
+    fresh = {
+        "email": f"{uuid.uuid4().hex[:10]}@example.com",
+        "password": "p" * 12,
+        "full_name": "F",
+    }
+    limited = client.post("/auth/register", json=fresh)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert (
+        client.post("/auth/token", json={"email": email, "password": "x" * 12}).status_code == 429
+    )

@@ -27,6 +27,7 @@ def test_requests_pass_when_the_limiter_storage_is_down() -> None:
         login_failures="5/minute",
         orders_per_user="30/minute",
         per_client="6000/minute",
+        login_failures_per_client="20/minute",
     )
 
     async def calls() -> None:
