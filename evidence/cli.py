@@ -40,6 +40,7 @@ def build(
     out: Annotated[Path | None, typer.Option(help="Output folder; default: RUN/evidence.")] = None,
 ) -> None:
     """Build RUN's signed evidence pack, manifest and OSCAL assessment results."""
+    from assay.audit_anchor import AnchorError
     from assay.record import RunError, load_run
     from assay.signing import configured_signer
     from evidence.oscal import OscalError
@@ -48,7 +49,7 @@ def build(
     try:
         signer = configured_signer(key)
         pack = build_pack(load_run(run), signer, out)
-    except (RunError, SigningError, OscalError) as exc:
+    except (RunError, SigningError, OscalError, AnchorError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"pack      {pack.archive}  ({pack.items} items)")
     typer.echo(f"manifest  {pack.manifest}")
@@ -297,6 +298,35 @@ def publish(
     except PublishError as exc:
         raise _fail(str(exc)) from None
     typer.echo(describe(published))
+
+
+@evidence_app.command("anchor-check")
+def anchor_check(
+    run: Annotated[Path, typer.Argument(help="The run directory whose audit head to check.")],
+    target_url: Annotated[str, typer.Option(help="The live target's base URL.")],
+    admin_email: Annotated[
+        str, typer.Option(envvar="ASSAY_ADMIN_EMAIL", help="The target's admin account.")
+    ] = "admin@example.com",
+) -> None:
+    """Compare the target's live audit chain with RUN's anchored head (password from
+    ASSAY_ADMIN_PASSWORD); name truncation, rewriting or a broken chain, exit 1."""
+    import httpx
+
+    from assay.audit_anchor import HTTP_TIMEOUT_S, AnchorError, check_run
+
+    password = os.environ.get("ASSAY_ADMIN_PASSWORD", "")
+    if not password:
+        raise _fail("ASSAY_ADMIN_PASSWORD must name the target's admin password")
+    try:
+        with httpx.Client(base_url=target_url, timeout=HTTP_TIMEOUT_S) as client:
+            result = check_run(run, client, admin_email, password)
+    except AnchorError as exc:
+        raise _fail(str(exc)) from None
+    line = f"audit chain {result.status}: {result.detail}"
+    if not result.ok:
+        typer.secho(line, fg=typer.colors.RED)
+        raise typer.Exit(1)
+    typer.echo(line)
 
 
 @evidence_app.command()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assay.audit_anchor import read_anchor
 from assay.manifest import SCHEMA, Manifest, build_manifest, source_files
 from assay.record import Run, write_atomic
 from assay.signing import Signer, dumps, sign_envelope, statement
@@ -59,7 +60,8 @@ def build_pack(
     """Collect, manifest, attest and sign a run; write the zip and loose copies atomically.
 
     The signed predicate is the manifest plus a `signer` block (public key, key id, origin,
-    signing time), so the pack says who signed it inside what the signature covers.
+    signing time), so the pack says who signed it inside what the signature covers, and the
+    target's anchored audit head (`audit_head`: sequence and hash, or null).
     """
     files = source_files(run)
     manifest = build_manifest(run, files)
@@ -78,6 +80,9 @@ def build_pack(
     subjects.update({name: hashlib.sha256(data).hexdigest() for name, data in generated.items()})
     predicate = json.loads(manifest_bytes)
     predicate["signer"] = signer.identity(signed_at or datetime.now(UTC))
+    # The target's audit head at the end of the run, signed: a later shorter or rewritten
+    # chain is named by `assay evidence anchor-check`.
+    predicate["audit_head"] = read_anchor(run.path)
     envelope = sign_envelope(dumps(statement(subjects, SCHEMA, predicate)), signer.key)
     envelope_bytes = json.dumps(envelope, indent=2).encode() + b"\n"
 

@@ -7,7 +7,8 @@ worker count from `ASSAY_ACCEPTANCE_WORKERS` (default: two per CPU, at most 8). 
 tagged with a tag in `ASSAY_DESELECT_TAGS` (`assay run --deselect-tag admin`) are left out on
 purpose: pytest deselects them, so they are neither run nor counted as skipped. When the
 target exposes its gateways' ledgers, the run ends with the money reconciliation
-(`metrics.ledger`, check `ledger::gateways-agree`).
+(`metrics.ledger`, check `ledger::gateways-agree`). Last, the target's audit head is anchored
+in `acceptance/audit_head.json` (see assay.audit_anchor).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 
+from assay.audit_anchor import anchor_target
 from assay.catalog import load_catalog
 from assay.ledger.summary import record_ledger
 from assay.run import Run
@@ -212,8 +214,11 @@ def run_acceptance(run: Run, target: Target) -> Summary:
     duration = time.monotonic() - clock
     if code not in JUDGED or not (out / JUNIT).exists():
         raise SuiteError(f"pytest exited {code} without judging; see {NAME}/{LOG}")
-    # After every scenario: all the money the run moved, gateways against the service.
-    return record_ledger(summarize(out, run.directory, started, duration, tags), target)
+    # After every scenario: all the money the run moved, gateways against the service; then
+    # the audit chain's head, anchored in the run (and so in its signed evidence pack).
+    summary = record_ledger(summarize(out, run.directory, started, duration, tags), target)
+    note = anchor_target(out, target)
+    return summary.model_copy(update={"notes": [*summary.notes, note]})
 
 
 SUITE = Suite(name=NAME, run=run_acceptance, description=run_acceptance.__doc__ or "", order=10)

@@ -76,6 +76,16 @@ def test_items_name_tool_requirements_controls_and_expiry(run_b: Run) -> None:
     assert sbom.retention_days == 1095  # seed §30: security artefacts kept three years
 
 
+def test_the_signed_statement_holds_the_anchored_audit_head(run_b: Run, signer: Signer) -> None:
+    head = {"sequence": 7, "hash": "ab" * 32, "recorded_at": "2026-01-01T00:00:00+00:00"}
+    (run_b.path / "acceptance" / "audit_head.json").write_text(json.dumps(head))
+    pack = build_pack(run_b, signer)
+    with zipfile.ZipFile(pack.archive) as archive:
+        _, payload, _ = open_envelope(json.loads(archive.read(ENVELOPE)))
+        assert "acceptance/audit_head.json" in archive.namelist()
+    assert json.loads(payload)["predicate"]["audit_head"] == {"sequence": 7, "hash": "ab" * 32}
+
+
 def test_media_types() -> None:
     assert media_type("security/sbom.cdx.json") == "application/vnd.cyclonedx+json"
     assert media_type("acceptance/junit.xml") == "application/xml"
@@ -90,6 +100,7 @@ def test_signed_statement_covers_every_file_but_the_envelope(pack: Pack) -> None
         names = set(archive.namelist()) - {ENVELOPE}
         assert set(subjects) == names
         signer = statement["predicate"].pop("signer")
+        assert statement["predicate"].pop("audit_head") is None  # the fixture run anchored none
         assert statement["predicate"] == json.loads(archive.read(MANIFEST))
     # Who signed is inside what is signed: the public key, its id, its origin and the time.
     assert signer["keyid"] == pack.signer.key_id
