@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import sys
 import tempfile
+from collections.abc import MutableMapping
 
 from pydantic import ValidationError
 
@@ -33,6 +35,12 @@ def seed(settings: Settings) -> None:
     """Load the deterministic seed data (idempotent)."""
     from reference_service import db
     from reference_service.seed import seed as run_seed
+
+    if not settings.admin_password:
+        sys.exit(
+            "reference_service: seed needs ADMIN_PASSWORD (the development password is "
+            "seeded only with APP_ENV=development)"
+        )
 
     async def _run() -> dict[str, int]:
         engine = db.create_engine(settings)
@@ -89,6 +97,12 @@ def serve(host: str, port: int, workers: int) -> None:
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and fixed arguments
 
 
+def share_jwt_secret(environ: MutableMapping[str, str]) -> None:
+    """Without JWT_SECRET, generate one now, before any fork: every worker reads the same."""
+    if not environ.get("JWT_SECRET"):
+        environ["JWT_SECRET"] = secrets.token_urlsafe(32)
+
+
 def gateway(host: str, port: int, name: str, ledger_file: str | None = None) -> None:
     """Serve the payment gateway simulator as its own process."""
     from pathlib import Path
@@ -130,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         seed(settings)
     else:
+        # After the settings are checked (production must set its own), before any fork.
+        share_jwt_secret(os.environ)
         if args.prepare:
             migrate(settings)
             seed(settings)

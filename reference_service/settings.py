@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"  # noqa: S105 - documented dev default
 DEV_ADMIN_EMAIL = "admin@example.com"
+# Seeded only when APP_ENV=development is chosen explicitly; never accepted otherwise.
 DEV_ADMIN_PASSWORD = "admin-password-change-me"  # noqa: S105 - documented dev default
 
 
 class AppEnv(StrEnum):
-    """Where the service runs; production refuses development defaults."""
+    """Where the service runs, when chosen: only development seeds the development password."""
 
     DEVELOPMENT = "development"
     TEST = "test"
@@ -29,12 +30,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    app_env: AppEnv = AppEnv.DEVELOPMENT
+    # Unset is neither: no development password, and a JWT secret generated at start.
+    app_env: AppEnv | None = None
     database_url: str = "sqlite+aiosqlite:///./reference.db"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=5000, ge=100)
 
-    jwt_secret: str = DEV_JWT_SECRET
+    # Unset: a fresh random secret (`serve` generates one before forking, for every worker).
+    jwt_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "reference-service"
     jwt_audience: str = "reference-service-api"
@@ -44,7 +47,8 @@ class Settings(BaseSettings):
     audit_hmac_key: str = ""
 
     admin_email: str = DEV_ADMIN_EMAIL
-    admin_password: str = DEV_ADMIN_PASSWORD
+    # Unset: the development password with APP_ENV=development, else none (`seed` refuses).
+    admin_password: str = Field(default_factory=lambda data: _default_admin_password(data))
 
     max_body_bytes: int = 1024 * 1024
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
@@ -94,10 +98,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Self:
+        if not self.jwt_secret:
+            raise ValueError("JWT_SECRET must not be empty (leave it unset to generate one)")
         if self.app_env is AppEnv.PRODUCTION:
-            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+            # Every replica must verify every other's tokens: a generated secret will not do.
+            if "jwt_secret" not in self.model_fields_set or len(self.jwt_secret) < 32:
                 raise ValueError("JWT_SECRET must be set (32+ characters) when APP_ENV=production")
-            if self.admin_password == DEV_ADMIN_PASSWORD:
+            if self.admin_password in {"", DEV_ADMIN_PASSWORD}:
                 raise ValueError("ADMIN_PASSWORD must be set when APP_ENV=production")
         if self.audit_hmac_key and len(self.audit_hmac_key) < 32:
             raise ValueError("AUDIT_HMAC_KEY must be 32+ characters when set")
@@ -116,3 +123,9 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Whether the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def _default_admin_password(data: dict[str, Any]) -> str:
+    if data.get("app_env") is AppEnv.DEVELOPMENT:
+        return DEV_ADMIN_PASSWORD
+    return ""

@@ -67,7 +67,7 @@ def slow_tests_take_turns(request: pytest.FixtureRequest) -> None:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    _prepare(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    _prepare(Settings(app_env="development", database_url=f"sqlite+aiosqlite:///{path}"))
     return path
 
 
@@ -79,7 +79,7 @@ def pg_template() -> Iterator[str | None]:
         yield None
         return
     with scratch_database(admin_url, "assay_tpl") as url:
-        _prepare(Settings(database_url=url))
+        _prepare(Settings(app_env="development", database_url=url))
         yield make_url(url).database
 
 

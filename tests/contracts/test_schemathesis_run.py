@@ -37,6 +37,8 @@ def served(tmp_path: Path) -> Iterator[str]:
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
         "PYTHONUNBUFFERED": "1",
+        # The development admin (ADMIN above) is seeded only when development is chosen.
+        "APP_ENV": "development",
     }
     for name in ("REDIS_URL", "PAYMENT_GATEWAY_URL", "ASSAY_TARGET_URL"):
         env.pop(name, None)

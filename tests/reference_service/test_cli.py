@@ -19,8 +19,11 @@ READY_DEADLINE_S = 60
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "APP_ENV"))}
-    return {**env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", **extra}
+    unset = ("DATABASE_URL", "APP_ENV", "JWT_SECRET", "ADMIN_PASSWORD")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
+    # Development, chosen explicitly: seed creates the documented development admin.
+    dev = {"APP_ENV": "development"}
+    return {**env, **dev, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", **extra}
 
 
 def _run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
