@@ -53,12 +53,14 @@ def seed(settings: Settings) -> None:
     print(f"seeded {asyncio.run(_run())}", flush=True)
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API: uvicorn for one worker, gunicorn with uvicorn workers for several."""
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the API: uvicorn for one worker, gunicorn with uvicorn workers for several; both
+    through the protocol that bounds request heads (reference_service.server)."""
     if workers <= 1:
         import uvicorn
 
         from reference_service.observability import configure_logging
+        from reference_service.server import limited_protocol
 
         configure_logging()
         uvicorn.run(
@@ -69,6 +71,7 @@ def serve(host: str, port: int, workers: int) -> None:
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            http=limited_protocol(settings),
         )
         return
     # Several workers share one /metrics view through prometheus-client's multiprocess files.
@@ -84,7 +87,7 @@ def serve(host: str, port: int, workers: int) -> None:
         "--config",
         "python:reference_service.gunicorn_conf",
         "--worker-class",
-        "uvicorn_worker.UvicornWorker",
+        "reference_service.server.LimitedUvicornWorker",
         "--workers",
         str(workers),
         "--bind",
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.prepare:
             migrate(settings)
             seed(settings)
-        serve(args.host, args.port, args.workers)
+        serve(settings, args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":

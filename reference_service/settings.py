@@ -9,8 +9,10 @@ import secrets
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reference_service.database_url import normalise_database_url
 
 DEV_ADMIN_EMAIL = "admin@example.com"
 # Seeded only when APP_ENV=development is chosen explicitly; never accepted otherwise.
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     admin_password: str = Field(default_factory=lambda data: _default_admin_password(data))
 
     max_body_bytes: int = 1024 * 1024
+    # Request heads (`serve`): total size, header count, seconds for a head to arrive in full.
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    http_max_headers: int = Field(default=100, ge=10, le=1000)
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     idempotency_lock_seconds: int = Field(default=60, ge=1)
     max_cart_lines: int = 100
@@ -95,6 +101,11 @@ class Settings(BaseSettings):
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     access_log: bool = True
     nats_subject_prefix: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return normalise_database_url(url)
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Self:

@@ -18,6 +18,7 @@ import structlog
 
 from reference_service import __main__ as cli
 from reference_service import gunicorn_conf
+from reference_service.settings import Settings
 
 
 @pytest.fixture
@@ -30,9 +31,11 @@ def test_serve_with_workers_passes_the_gunicorn_config(monkeypatch: pytest.Monke
     seen: list[list[str]] = []
     monkeypatch.setattr(cli.os, "execv", lambda _exe, argv: seen.append(list(argv)))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp/unused-metrics")
-    cli.serve("127.0.0.1", 0, workers=2)
+    cli.serve(Settings(), "127.0.0.1", 0, workers=2)
     argv = seen[0]
     assert argv[argv.index("--config") + 1] == "python:reference_service.gunicorn_conf"
+    # The workers serve through the protocol that bounds request heads.
+    assert argv[argv.index("--worker-class") + 1] == "reference_service.server.LimitedUvicornWorker"
 
 
 @pytest.mark.usefixtures("_reset_structlog")
