@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         description="The system under test of Assay: catalog, cart, orders, payments, admin.",
         lifespan=lifespan,
+        # Starlette's trailing-slash redirect builds an absolute Location from the Host header
+        # (`Host: evil.example` sent clients there): no redirect, `/products/` is a 404.
+        redirect_slashes=False,
         # Our TracingMiddleware makes the server span (and puts traceparent in the response and
         # trace_id in the logs); FastAPI's own telemetry would add a second server span plus
         # one per dependency, and OTel metrics nobody scrapes (Prometheus has ours).

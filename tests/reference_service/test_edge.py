@@ -114,3 +114,11 @@ def test_errors_never_leak_internals(client: TestClient) -> None:
     text = response.text.lower()
     for leak in ("traceback", "sqlalchemy", "select ", "reference_service", '"input"'):
         assert leak not in text
+
+
+@pytest.mark.parametrize("path", ["/products/", "/cart/", "/health/live/"])
+def test_a_trailing_slash_never_redirects_off_site(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert "evil.example" not in response.headers.get("location", "")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
