@@ -27,6 +27,8 @@ def log_output() -> Iterator[io.BytesIO]:
     before = structlog.get_config()
     stream = io.BytesIO()
     configure_logging(stream=stream)
+    # Loggers cached now would keep writing here in later tests, out of their captures' reach.
+    structlog.configure(cache_logger_on_first_use=False)
     try:
         yield stream
     finally:
