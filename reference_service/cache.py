@@ -28,14 +28,25 @@ class Cache(Protocol):
 
 
 class MemoryCache:
-    """A bounded LRU with expiry, per process."""
+    """An LRU with expiry, per process, bounded by entries and by bytes held (keys + values):
+    anonymous reads fill it, so distinct pages must not grow it without limit."""
 
     name = "memory"
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._counters: dict[str, int] = {}
+        self.bytes_held = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _drop(self, key: str) -> None:
+        item = self._data.pop(key, None)
+        if item is not None:
+            self.bytes_held -= len(key) + len(item[1])
 
     async def get(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -43,20 +54,23 @@ class MemoryCache:
             return None
         expires, value = item
         if expires < time.monotonic():
-            del self._data[key]
+            self._drop(key)
             return None
         self._data.move_to_end(key)
         return value
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        self._drop(key)
+        if len(key) + len(value) > self.max_bytes:
+            return  # larger than the whole cache: not worth evicting everything for
         self._data[key] = (time.monotonic() + ttl_s, value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_entries:
-            self._data.popitem(last=False)
+        self.bytes_held += len(key) + len(value)
+        while len(self._data) > self.max_entries or self.bytes_held > self.max_bytes:
+            self._drop(next(iter(self._data)))  # least recently used first
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
-            self._data.pop(key, None)
+            self._drop(key)
 
     async def incr(self, key: str) -> int:
         self._counters[key] = self._counters.get(key, 0) + 1
@@ -67,6 +81,7 @@ class MemoryCache:
 
     async def aclose(self) -> None:
         self._data.clear()
+        self.bytes_held = 0
 
 
 class RedisCache:

@@ -10,6 +10,7 @@ to that long.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
@@ -19,6 +20,15 @@ from reference_service.flags import Flags
 from reference_service.metrics import Metrics
 
 VERSION_KEY = "catalog:version"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def page_params(q: str | None, category: str | None, limit: int, cursor: str | None) -> str:
+    """The canonical cache key material of a list page: only the validated parameters, in a
+    fixed order; `q` matches case-insensitively (ASCII, as both databases' LIKE do) and an
+    empty one is no filter, so spellings of the same page share one key."""
+    text = q.translate(_ASCII_LOWER) if q else None
+    return json.dumps([text, category or None, limit, cursor or None], separators=(",", ":"))
 
 
 class CatalogCache:

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from reference_service.catalog import service
+from reference_service.catalog.cached import page_params
 from reference_service.catalog.schemas import ProductPage, ProductRead
 from reference_service.deps import RuntimeDep
 from reference_service.validation import ProductIdPath, SafeStr
@@ -40,8 +41,7 @@ async def list_products(
                 session, q=q, category=category, limit=limit, cursor=cursor
             )
 
-    params = f"{q!r}|{category!r}|{limit}|{cursor!r}"
-    return _json(await runtime.catalog.page(params, load))
+    return _json(await runtime.catalog.page(page_params(q, category, limit, cursor), load))
 
 
 @router.get("/{product_id}", response_model=ProductRead, operation_id="catalog-get-product")
