@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     # Argon2 hashes at once per process (about one a core); beyond them a bounded queue waits
     # a short while, and anyone else gets 503 with Retry-After.
     password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
-    password_hash_queue: int = Field(default=32, ge=0)
-    password_hash_wait_s: float = Field(default=2.0, gt=0, le=30)
+    password_hash_queue: int = Field(default=256, ge=0)
+    password_hash_wait_s: float = Field(default=10.0, gt=0, le=30)
 
     # Payment gateways: an empty URL means the embedded in-process simulator.
     payment_gateway_url: str = ""
