@@ -72,6 +72,8 @@ def test_against_a_separately_started_service(tmp_path: Path) -> None:
             env={
                 "ASSAY_ADMIN_EMAIL": service.admin.email,
                 "ASSAY_ADMIN_PASSWORD": service.admin.password,
+                # The deployed service's gateways, so the remote run reconciles their ledgers.
+                "ASSAY_GATEWAY_LEDGERS": ",".join(f"{k}={v}" for k, v in service.ledgers.items()),
             },
         )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
