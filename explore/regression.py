@@ -57,6 +57,8 @@ def render(steps: Sequence[Step], *, check: str, message: str, seed: int, run_id
 
 Replays the shortest failing step sequence against ASSAY_TARGET_URL, or against a reference
 service Assay starts when it is unset: `pytest <this file>`.
+Replay on a quiet target: a breaker that a recent fault opened sends a checkout
+straight to the fallback, and the window may not open.
 """
 
 import pytest

@@ -39,6 +39,9 @@ def served(tmp_path: Path) -> Iterator[str]:
         "PYTHONUNBUFFERED": "1",
         # The development admin (ADMIN above) is seeded only when development is chosen.
         "APP_ENV": "development",
+        # Deployed as a contract target is (README): fuzzed logins all come from loopback, so
+        # the per-address failed-login budget is lifted, or the journey's registration is a 429.
+        "RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT": "100000/minute",
     }
     for name in ("REDIS_URL", "PAYMENT_GATEWAY_URL", "ASSAY_TARGET_URL"):
         env.pop(name, None)

@@ -48,12 +48,15 @@ def explore(target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **e
     return run
 
 
-def replay(regression: Path, target: Target) -> subprocess.CompletedProcess[str]:
-    """The regression file run by pytest, as a developer would, against `target`."""
+def replay(regression: Path, target: Target | None) -> subprocess.CompletedProcess[str]:
+    """The regression file run by pytest, as a developer would: against `target`, or with no
+    target named, against a weakened reference service the replay starts for itself."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env.update(target.env() if target else {"PAYMENT_TRUST_FAILED_LOOKUP": "true"})
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(regression), "-q", "-p", "no:cacheprovider"],
         cwd=ROOT,
-        env={**os.environ, **target.env()},
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -79,7 +82,9 @@ def test_the_weakened_service_fails_the_exploration_naming_the_double_capture(
     assert summary.metrics["steps"] > 0
     (regression,) = [a for a in summary.artifacts if "/regressions/" in a]
     path = run.directory / regression
-    caught = replay(path, weakened)
+    # On a fresh weakened service: the explored one may still hold a breaker open (its
+    # recovery is 10 s), and a checkout that skips the primary cannot charge twice.
+    caught = replay(path, None)
     assert caught.returncode == 1, caught.stdout[-3000:]
     assert "double capture" in caught.stdout
     fixed = replay(path, healthy)

@@ -10,6 +10,8 @@ service answers that checkout 503 (outcome being settled) and refunds the primar
 
 Replays the shortest failing step sequence against ASSAY_TARGET_URL, or against a reference
 service Assay starts when it is unset: `pytest <this file>`.
+Replay on a quiet target: a breaker that a recent fault opened sends a checkout
+straight to the fallback, and the window may not open.
 """
 
 import pytest
