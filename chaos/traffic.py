@@ -27,6 +27,9 @@ USERS_FILE = "traffic-users.json"
 USER_COUNT = 6
 DEFAULT_MIX = {"browse": 0.45, "product": 0.3, "checkout": 0.25}
 REQUEST_TIMEOUT_S = 5.0
+# Idle connections are dropped before the server's keep-alive (gunicorn's default, 2 s) ends
+# them: reusing one the server is closing fails with no answer, a client race, not an outage.
+KEEPALIVE_EXPIRY_S = 1.0
 MAX_CONCURRENCY = 16
 LATENCY_SLO = "SLO-LATENCY-P95"
 ERROR_SLO = "SLO-ERROR-RATE"
@@ -42,6 +45,7 @@ class Sample:
     status: int  # 0: no HTTP answer (connection refused, timeout)
     ms: float
     order_id: str | None = None
+    error: str | None = None  # with status 0: the transport error's type
 
     @property
     def failed(self) -> bool:
@@ -89,6 +93,7 @@ async def _one(
 ) -> Sample:
     started, clock = time.time(), time.perf_counter()
     order_id = None
+    error = None
     try:
         if kind == "browse":
             response = await client.get("/products", params={"limit": 20})
@@ -107,9 +112,9 @@ async def _one(
             if response.status_code in (200, 201):
                 order_id = str(response.json()["id"])
         status = response.status_code
-    except httpx.HTTPError:
-        status = 0
-    return Sample(started, kind, status, (time.perf_counter() - clock) * 1000, order_id)
+    except httpx.HTTPError as exc:
+        status, error = 0, type(exc).__name__
+    return Sample(started, kind, status, (time.perf_counter() - clock) * 1000, order_id, error)
 
 
 async def _burst(
@@ -129,7 +134,7 @@ async def _burst(
         async with limit:
             return await _one(client, kind, tokens, products, rng)
 
-    limits = httpx.Limits(max_connections=MAX_CONCURRENCY)
+    limits = httpx.Limits(max_connections=MAX_CONCURRENCY, keepalive_expiry=KEEPALIVE_EXPIRY_S)
     async with httpx.AsyncClient(
         base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits
     ) as client:
@@ -193,6 +198,11 @@ def measure(samples: list[Sample], journey: str | None = None) -> dict[str, Any]
     statuses: dict[str, int] = {}
     for sample in chosen:
         statuses[str(sample.status)] = statuses.get(str(sample.status), 0) + 1
+    unanswered: dict[str, int] = {}
+    for sample in chosen:
+        if sample.status == 0:
+            name = sample.error or "unknown"
+            unanswered[name] = unanswered.get(name, 0) + 1
     failed = sum(s.failed for s in chosen)
     latency = p95([s.ms for s in chosen if s.status != 0])
     return {
@@ -200,6 +210,7 @@ def measure(samples: list[Sample], journey: str | None = None) -> dict[str, Any]
         "p95_ms": round(latency, 1) if latency is not None else None,
         "error_rate_pct": round(100.0 * failed / len(chosen), 2) if chosen else None,
         "statuses": statuses,
+        "unanswered": unanswered,
     }
 
 
