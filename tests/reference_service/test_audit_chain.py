@@ -40,7 +40,7 @@ def _plain_sha256(entry: AuditEntry, prev_hash: str) -> str:
 
 def _other_key(entry: AuditEntry, prev_hash: str) -> str:
     return audit.entry_hash(
-        b"not-the-service-key-0123456789abcdef",
+        b"not-the-service-key-" * 2,
         entry.seq,
         entry.at.isoformat(timespec="microseconds"),
         entry.actor,
