@@ -33,8 +33,9 @@ def test_the_main_job_is_assay_run_and_ci_checks_its_result() -> None:
 
 
 def test_the_suite_tox_envs_are_the_assay_run_commands_ci_runs() -> None:
-    # CI runs `assay run` with every suite (the main job) and `tox -e iac,security,acceptance`;
-    # the other suites' tox environments must stay the same `assay run SUITE` it exercises.
+    # CI runs `assay run` with every suite (the main job) and `tox -e iac`; the suites' tox
+    # environments must stay the same `assay run SUITE` the main job exercises, and the
+    # security suite is `tox -e security` itself.
     import configparser
 
     tox = configparser.ConfigParser(interpolation=None)
@@ -44,3 +45,10 @@ def test_the_suite_tox_envs_are_the_assay_run_commands_ci_runs() -> None:
         assert f"tox -e {suite}" in readme
         commands = tox[f"testenv:{suite}"]["commands"]
         assert f"assay run {suite}" in commands, suite
+    assert "python -m infra.security" in tox["testenv:security"]["commands"]
+    suite = (ROOT / "infra" / "security" / "suite.py").read_text()
+    assert '"tox", "run", "-e", "security"]' in suite
+    from dev import BEFORE
+
+    assert BEFORE["test"] == [["tox", "run", "-e", "iac"]]
+    assert "tests/security" in tox["testenv:iac"]["commands"]

@@ -1,7 +1,7 @@
 """The security gate as an `assay run` suite.
 
 The scanners (checkov above all) pin versions the main environment should not share, so the
-gate runs in tox's `security` environment, made on first use; its results land in this
+gate runs as `tox -e security` (the environment made on first use); its results land in this
 run's `security/` folder like any suite's.
 """
 
@@ -18,46 +18,33 @@ from assay.summary import Summary
 from assay.target import Target
 
 ROOT = Path(__file__).resolve().parents[2]
-TOX_ENV = ROOT / ".tox" / "security"
 GATE_TIMEOUT_S = 900
 
 
-def _gate_python() -> Path:
-    python = TOX_ENV / "bin" / "python"
-    if not python.exists():
-        made = subprocess.run(
-            [sys.executable, "-m", "tox", "run", "-e", "security", "--notest"],
+def run(run: Run, target: Target) -> Summary:
+    """bandit, pip-audit, secrets scan, SBOM and checkov over this checkout (not the target):
+    `tox -e security`, the command security staff run, made on first use, into this run."""
+    env = {
+        **os.environ,
+        "ASSAY_RUNS_DIR": str(run.directory.parent),
+        "ASSAY_RUN_ID": run.run_id,
+    }
+    try:
+        gate = subprocess.run(
+            [sys.executable, "-m", "tox", "run", "-e", "security"],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=GATE_TIMEOUT_S,
             check=False,
         )
-        if made.returncode != 0 or not python.exists():
-            raise SuiteError(f"could not prepare the security tools: {made.stderr[-400:]}")
-    return python
-
-
-def run(run: Run, target: Target) -> Summary:
-    """bandit, pip-audit, secrets scan, SBOM and checkov over this checkout (not the target)."""
-    env = {
-        **os.environ,
-        "ASSAY_RUNS_DIR": str(run.directory.parent),
-        "ASSAY_RUN_ID": run.run_id,
-        "BC_SKIP_MAPPING": "TRUE",
-    }
-    gate = subprocess.run(  # noqa: S603 - fixed module of our own
-        [str(_gate_python()), "-m", "infra.security", "--root", str(ROOT)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=GATE_TIMEOUT_S,
-        check=False,
-    )
+    except subprocess.TimeoutExpired as exc:
+        raise SuiteError(f"the security gate did not finish in {GATE_TIMEOUT_S} s") from exc
     summary_path = run.directory / "security" / "summary.json"
     if not summary_path.exists():
-        raise SuiteError(f"the security gate wrote no summary: {gate.stderr[-400:]}")
+        said = (gate.stdout + gate.stderr)[-600:]
+        raise SuiteError(f"the security gate wrote no summary (exit {gate.returncode}): {said}")
     # As the gate wrote it: a scanner crash is an error, the one expected "could not judge"
     # (no vulnerability database reachable) a waived skip, named in the summary's waivers.
     return Summary.read(summary_path)

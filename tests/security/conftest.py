@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from tests.tooling import tool_fixtures
 
-require_tool, require_module = tool_fixtures("security")
+require_tool, require_module = tool_fixtures("iac")
