@@ -29,8 +29,8 @@ Feature: Idempotent checkout
   Scenario: Reusing a key with a different body is refused
     Given the customer has checked out with payment token "tok_visa"
     When the customer reuses that key to check out 1 of the product
-    Then the response status is 422
-    And the response is a problem with status 422
+    Then the response status is 409
+    And the response is a problem with status 409
     And the customer has 1 order
 
   @REQ-PAY-003

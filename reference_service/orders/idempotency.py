@@ -123,9 +123,12 @@ async def claim(
     if existing is None:  # released between our insert and read: the caller may retry
         raise _in_flight()
     if existing.fingerprint != digest:
+        # 409 rather than the draft's suggested 422 (a SHOULD): the request alone is valid; it
+        # conflicts with what the key already stands for, server state, as a key still in
+        # flight does (ADR-011). 422 stays for requests that are wrong in themselves.
         raise DomainError(
             "idempotency-key-reused",
-            422,
+            409,
             "This Idempotency-Key was used with a different request body.",
             title="Idempotency-Key reused",
         )

@@ -53,11 +53,11 @@ def test_replay_returns_the_stored_response_and_does_nothing_twice(client: TestC
     assert len(attempts) == 1
 
 
-def test_same_key_different_body_is_422(client: TestClient) -> None:
+def test_same_key_different_body_is_409(client: TestClient) -> None:
     headers = customer(client)
     assert order(client, headers, ITEMS, key="k-body").status_code == 201
     other = order(client, headers, [{"product_id": 7, "quantity": 2}], key="k-body")
-    assert other.status_code == 422
+    assert other.status_code == 409
     assert other.json()["type"].endswith("idempotency-key-reused")
 
 
