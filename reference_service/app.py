@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from reference_service import __version__
+from reference_service.admin.ops_routes import flag_router
 from reference_service.admin.ops_routes import router as admin_ops_router
 from reference_service.admin.routes import router as admin_router
 from reference_service.cart.routes import router as cart_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         orders_router,
         admin_router,
         admin_ops_router,
+        flag_router(rt.flags.definitions),
     ):
         app.include_router(router, dependencies=limited)
     product_route = next(

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -39,7 +39,7 @@ class FlagDefinition(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str  # bool | int | float
+    type: Literal["bool", "int", "float"]
     default: FlagValue
     min: float | None = None
     max: float | None = None

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_service.admin import audit
-from reference_service.admin.schemas import EventPage, EventRead, FlagRead, FlagSet
+from reference_service.admin.schemas import EventPage, EventRead, FlagRead, flag_set_model
 from reference_service.deps import AdminUser, RuntimeDep, SessionDep
 from reference_service.events.models import OutboxEvent
+from reference_service.flags import FlagDefinition
+from reference_service.runtime import Runtime
+from reference_service.users.models import User
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 log = structlog.get_logger("reference_service.flags")
-
-FlagName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 @router.get("/flags", response_model=list[FlagRead], operation_id="admin-list-flags")
@@ -26,24 +31,59 @@ async def list_flags(_: AdminUser, session: SessionDep, runtime: RuntimeDep) -> 
     return [FlagRead(**asdict(state)) for state in await runtime.flags.describe(session)]
 
 
-@router.put("/flags/{name}", response_model=FlagRead, operation_id="admin-set-flag")
-async def set_flag(
-    name: FlagName, body: FlagSet, admin: AdminUser, session: SessionDep, runtime: RuntimeDep
-) -> FlagRead:
-    """Change a flag; audited with its value before and after."""
-    before, after = await runtime.flags.set(session, name, body.value, str(admin.id))
-    await audit.append(
-        session,
-        runtime.settings.audit_key,
-        str(admin.id),
-        "flag.set",
-        f"flag:{name}",
-        {"value": before},
-        {"value": after},
+def flag_router(definitions: dict[str, FlagDefinition]) -> APIRouter:
+    """PUT /admin/flags/{name}, one operation per defined flag.
+
+    One templated operation could not say that `payment_primary_down` takes a bool and
+    `payment_latency_ms` a whole number of milliseconds; one operation per flag, each with its
+    own body schema, lets the contract say exactly what the service accepts. An undefined
+    name is no route at all (404).
+    """
+    flags = APIRouter(prefix="/admin", tags=["admin"])
+    for name, definition in sorted(definitions.items()):
+        flags.add_api_route(
+            f"/flags/{name}",
+            _setter(name, flag_set_model(name, definition)),
+            methods=["PUT"],
+            response_model=FlagRead,
+            operation_id=f"admin-set-flag-{name.replace('_', '-')}",
+            summary=f"Set {name}",
+            description=f"{definition.description} Audited with its value before and after.",
+        )
+    return flags
+
+
+def _setter(name: str, body_model: type[BaseModel]) -> Callable[..., Awaitable[FlagRead]]:
+    async def set_flag(
+        body: BaseModel, admin: User, session: AsyncSession, runtime: Runtime
+    ) -> FlagRead:
+        value = body.model_dump()["value"]
+        before, after = await runtime.flags.set(session, name, value, str(admin.id))
+        await audit.append(
+            session,
+            runtime.settings.audit_key,
+            str(admin.id),
+            "flag.set",
+            f"flag:{name}",
+            {"value": before},
+            {"value": after},
+        )
+        log.info("flag_changed", flag=name, before=before, after=after)
+        states = {state.name: state for state in await runtime.flags.describe(session)}
+        return FlagRead(**asdict(states[name]))
+
+    # The body's type is this flag's model, known only now: FastAPI reads it from the signature.
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    set_flag.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("body", keyword, annotation=body_model),
+            inspect.Parameter("admin", keyword, annotation=AdminUser),
+            inspect.Parameter("session", keyword, annotation=SessionDep),
+            inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
+        ],
+        return_annotation=FlagRead,
     )
-    log.info("flag_changed", flag=name, before=before, after=after)
-    states = {state.name: state for state in await runtime.flags.describe(session)}
-    return FlagRead(**asdict(states[name]))
+    return set_flag
 
 
 @router.get("/events", response_model=EventPage, operation_id="admin-list-events")

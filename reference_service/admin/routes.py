@@ -121,13 +121,21 @@ async def set_stock(
     "/orders",
     response_model=AdminOrderPage,
     operation_id="admin-list-orders",
-    responses={422: {"description": "Invalid limit or cursor", **_PROBLEM}},
+    responses={422: {"description": "A limit or cursor outside the documented forms", **_PROBLEM}},
 )
 async def list_orders(
     _: AdminUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=overview.CURSOR_PATTERN,
+            max_length=overview.CURSOR_MAX_LENGTH,
+            description="A page's `next_cursor` (when and which order was shown last); empty or"
+            " absent is the first page",
+        ),
+    ] = None,
 ) -> AdminOrderPage:
     """Every customer's orders, oldest first, with their gateway idempotency keys."""
     return await overview.list_all(session, limit=limit, cursor=cursor)

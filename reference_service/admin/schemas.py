@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, create_model
 
 from reference_service.catalog.schemas import Stock
+from reference_service.flags import FlagDefinition
 from reference_service.money import Money
+from reference_service.validation import WholeNumber
 
 
 class StockSet(BaseModel):
@@ -77,12 +79,29 @@ class FlagRead(BaseModel):
     updated_by: str | None
 
 
-class FlagSet(BaseModel):
-    """A new value for a flag (its type is checked against the definition)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    value: bool | int | float
+def flag_set_model(name: str, definition: FlagDefinition) -> type[BaseModel]:
+    """The body of PUT /admin/flags/{name} for one flag: `value` typed and bounded as the flag's
+    definition says, so the contract states what the service accepts (a bool flag takes only
+    true/false, an int flag a whole number in range, a float flag any number in range)."""
+    value_type: Any
+    if definition.type == "bool":
+        value_type = StrictBool
+    elif definition.type == "int":
+        value_type = Annotated[
+            int, Strict(), Field(ge=definition.min, le=definition.max), WholeNumber
+        ]
+    else:
+        value_type = Annotated[
+            float, Strict(), Field(ge=definition.min, le=definition.max, allow_inf_nan=False)
+        ]
+    title = "".join(part.capitalize() for part in name.split("_"))
+    model: type[BaseModel] = create_model(
+        f"FlagSet{title}",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"A new value for {name}: {definition.description}",
+        value=(value_type, ...),
+    )
+    return model
 
 
 class EventRead(BaseModel):

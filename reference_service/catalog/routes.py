@@ -30,7 +30,15 @@ async def list_products(
     q: Annotated[SafeStr | None, Query(max_length=100, description="Text in the name")] = None,
     category: Annotated[SafeStr | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[SafeStr | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=service.CURSOR_PATTERN,
+            max_length=service.CURSOR_MAX_LENGTH,
+            description="A page's `next_cursor` (the id of the last product shown); empty or"
+            " absent is the first page",
+        ),
+    ] = None,
 ) -> Response:
     """Browse or search products, a page at a time."""
 

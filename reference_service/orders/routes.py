@@ -27,7 +27,12 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
     responses={
         400: {"description": "Missing or invalid Idempotency-Key", **_PROBLEM},
         402: {"description": "Payment declined; nothing charged", **_PROBLEM},
-        409: {"description": "Out of stock, or the same key is in flight", **_PROBLEM},
+        409: {
+            "description": "Out of stock (out-of-stock), no `items` and an empty cart "
+            "(empty-order), the key already used with another body (idempotency-key-reused), "
+            "or the same key is in flight (request-in-progress)",
+            **_PROBLEM,
+        },
         422: {
             "description": "Invalid request; a product repeated beyond 99 units "
             "(quantity-out-of-range), items in two currencies (mixed-currency), or a total "

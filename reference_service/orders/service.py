@@ -124,7 +124,9 @@ async def create_pending(
     The order is written with plain INSERTs and returned unattached to the session.
     """
     if not lines:
-        raise DomainError("empty-order", 422, "The order has no items and the cart is empty.")
+        # 409, not 422: the request is well formed (no `items` means "the cart"); it is the
+        # cart's current state that leaves nothing to order, as an out-of-stock line is.
+        raise ConflictError("empty-order", "The order has no items and the cart is empty.")
     result = await session.execute(_PRICES, {"ids": [pid for pid, _ in lines]})
     products = {row.id: row for row in result}
     missing = [pid for pid, _ in lines if pid not in products]

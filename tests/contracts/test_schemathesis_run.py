@@ -10,16 +10,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assay.run import Run
 from assay.summary import Verdict
 from assay.target import Credentials, Target, TargetKind, free_port, wait_ready
+from contracts.live import CUSTOMER_PASSWORD, FAULT_INJECTION_OPERATIONS
 from contracts.suite import JUNIT, run_contract, run_schemathesis
 
 pytestmark = [pytest.mark.req("REQ-API-001"), pytest.mark.slow]
 SMALL_BUDGET = {"ASSAY_CONTRACT_MAX_EXAMPLES": "3", "ASSAY_CONTRACT_STATEFUL_EXAMPLES": "15"}
 ADMIN = Credentials("admin@example.com", "admin-password-change-me")
+COMMITTED_SCHEMA = Path(__file__).resolve().parents[2] / "contracts" / "openapi.json"
 
 
 @pytest.fixture
@@ -106,3 +109,75 @@ def test_suite_runs_unchanged_against_a_separately_started_service(
     assert written is None  # the CLI writes summary.json via Run.record_suite
     for name in ("gate.md", "gate.json", "junit.xml", "schemathesis.har", "openapi.json"):
         assert f"contract/{name}" in summary.artifacts
+
+
+def _token(base_url: str, email: str, password: str) -> str:
+    answer = httpx.post(f"{base_url}/auth/token", json={"email": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def _st_run(base_url: str, token: str, out: Path, *selection: str) -> tuple[int, str]:
+    """`st run` of the committed document: all checks, no configuration file, no expectations
+    (run from an empty directory, so no schemathesis.toml is picked up), a small budget."""
+    out.mkdir()
+    command = [
+        str(Path(sys.executable).with_name("st")),
+        "run",
+        str(COMMITTED_SCHEMA),
+        "--url",
+        base_url,
+        "--checks",
+        "all",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--max-examples",
+        "5",
+        "--seed",
+        "20261126",
+        "--request-timeout",
+        "30",
+        "--workers",
+        "1",
+        "--report-junit-path",
+        str(out / "junit.xml"),
+        *selection,
+    ]
+    done = subprocess.run(
+        command, cwd=out, capture_output=True, text=True, timeout=600, check=False
+    )
+    return done.returncode, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_unconfigured_schemathesis_finds_nothing_as_customer_or_admin(
+    tmp_path: Path, served: str
+) -> None:
+    """Issue 17: the committed contract says what the service accepts (cursor forms, each flag's
+    value type, `items` never null, state conflicts as 409), so Schemathesis' own defaults,
+    positive data acceptance included, find nothing. The customer fuzzes every operation; the
+    admin every admin operation but the fault-injection flags, whose documented effect is to
+    make later requests fail (contracts.live.FAULT_INJECTION_OPERATIONS; the chaos suite's)."""
+    email = "st-customer@example.com"
+    account = {"email": email, "password": CUSTOMER_PASSWORD, "full_name": "St Customer"}
+    assert httpx.post(f"{served}/auth/register", json=account).status_code == 201
+    customer = _token(served, email, CUSTOMER_PASSWORD)
+    admin = _token(served, ADMIN.email, ADMIN.password)
+
+    code, output = _st_run(served, customer, tmp_path / "customer")
+    assert code == 0, output
+    assert failures(tmp_path / "customer" / "junit.xml") == []
+    code, output = _st_run(
+        served,
+        admin,
+        tmp_path / "admin",
+        "--include-tag",
+        "admin",
+        "--exclude-operation-id-regex",
+        FAULT_INJECTION_OPERATIONS,
+    )
+    assert code == 0, output
+    report = ET.parse(tmp_path / "admin" / "junit.xml").getroot()  # noqa: S314 - ours
+    assert failures(tmp_path / "admin" / "junit.xml") == []
+    tested = {case.get("name") for case in report.iter("testcase")}
+    assert {"PUT /admin/flags/catalog_cache_enabled", "GET /admin/orders"} <= tested
+    assert not any("payment_primary_down" in (name or "") for name in tested)

@@ -77,3 +77,20 @@ def test_bad_limits_and_cursors_are_422(client: TestClient, params: dict[str, An
     response = client.get("/admin/orders", params=params, headers=admin(client))
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_made_up_cursor_of_the_documented_form_is_a_position(client: TestClient) -> None:
+    """Any cursor the contract's pattern allows decodes: before every order, or after them all."""
+    boss = admin(client)
+    headers = customer(client)
+    assert order(client, headers, [{"product_id": 1, "quantity": 1}]).status_code == 201
+    everything = client.get("/admin/orders", headers=boss).json()["items"]
+    assert everything
+    before_all = client.get("/admin/orders", params={"cursor": "0-" + "0" * 32}, headers=boss)
+    assert before_all.status_code == 200, before_all.text
+    assert before_all.json()["items"] == everything
+    after_all = client.get(
+        "/admin/orders", params={"cursor": "9" * 16 + "-" + "f" * 32}, headers=boss
+    )
+    assert after_all.status_code == 200, after_all.text
+    assert after_all.json()["items"] == []

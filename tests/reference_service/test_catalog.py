@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -58,6 +60,27 @@ def test_foreign_cursor_is_422(client: TestClient, cursor: str) -> None:
     response = client.get("/products", params={"cursor": cursor})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("cursor", "first_page"),
+    [("", True), ("0", True), ("9999999999", False), ("2147483647", False)],
+)
+def test_every_cursor_the_contract_allows_is_a_position(
+    client: TestClient, cursor: str, first_page: bool
+) -> None:
+    """The contract's pattern is what the service decodes: a made-up cursor is a place in the
+    catalog (past the largest id, nothing follows), never a 422."""
+    parameter = next(
+        p
+        for p in client.get("/openapi.json").json()["paths"]["/products"]["get"]["parameters"]
+        if p["name"] == "cursor"
+    )
+    assert re.fullmatch(parameter["schema"]["anyOf"][0]["pattern"], cursor)
+    response = client.get("/products", params={"cursor": cursor})
+    assert response.status_code == 200, response.text
+    first = client.get("/products").json()["items"]
+    assert response.json()["items"] == (first if first_page else [])
 
 
 def test_product_detail(client: TestClient) -> None:

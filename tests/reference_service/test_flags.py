@@ -57,8 +57,10 @@ def test_a_change_is_audited_with_before_and_after(client: TestClient) -> None:
         ("payment_latency_ms", 1.5, 422),
         ("payment_error_rate", 1.5, 422),
         ("payment_primary_down", 1, 422),
+        ("payment_primary_down", "true", 422),
+        ("payment_error_rate", True, 422),
         ("no_such_flag", True, 404),
-        ("Bad-Name", True, 422),
+        ("Bad-Name", True, 404),
     ],
 )
 def test_bad_flag_values_are_rejected(
@@ -68,6 +70,47 @@ def test_bad_flag_values_are_rejected(
     assert response.status_code == status
     entries = client.get("/admin/audit", headers=admin(client)).json()["items"]
     assert not [e for e in entries if e["action"] == "flag.set"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "stored"),
+    [
+        ("payment_latency_ms", 2.0, 2),
+        ("payment_error_rate", 1, 1.0),
+        ("payment_error_rate", 0.25, 0.25),
+    ],
+)
+def test_flag_values_the_contract_allows_are_accepted(
+    client: TestClient, name: str, value: object, stored: object
+) -> None:
+    """JSON Schema counts 2.0 as an integer and 1 as a number, so the service does too."""
+    response = client.put(f"/admin/flags/{name}", json={"value": value}, headers=admin(client))
+    assert response.status_code == 200, response.text
+    assert response.json()["value"] == stored
+
+
+def test_each_flag_has_its_own_typed_operation(client: TestClient) -> None:
+    """One PUT per defined flag, its body typed and bounded as the flag's definition says."""
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    setters = {
+        path.rsplit("/", 1)[1]: item["put"]
+        for path, item in document["paths"].items()
+        if path.startswith("/admin/flags/")
+    }
+    assert set(setters) == FLAGS
+    definitions = load_definitions()
+
+    def value_schema(name: str) -> dict[str, object]:
+        ref = setters[name]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return dict(schemas[ref.rsplit("/", 1)[1]]["properties"]["value"])
+
+    for name, definition in definitions.items():
+        value = value_schema(name)
+        expected = {"bool": "boolean", "int": "integer", "float": "number"}[definition.type]
+        assert value["type"] == expected, name
+        if definition.type != "bool":
+            assert (value["minimum"], value["maximum"]) == (definition.min, definition.max)
 
 
 def test_customers_cannot_touch_flags(client: TestClient) -> None:

@@ -40,8 +40,27 @@ def test_order_defaults_to_the_cart_and_empties_it(client: TestClient) -> None:
 
 def test_empty_cart_cannot_be_ordered(client: TestClient) -> None:
     response = order(client, customer(client), None)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["type"].endswith("empty-order")
+
+
+def test_null_items_are_invalid_not_the_cart(client: TestClient) -> None:
+    """`items` absent means the cart; `null` is not an array, so it is refused as the contract
+    says (the schema has no null), even with a full cart."""
+    headers = {**customer(client), "Idempotency-Key": "null-items"}
+    client.put("/cart/items/5", json={"quantity": 1}, headers=headers)
+    body = {"items": None, "payment": {"token": "tok_visa"}}
+    response = client.post("/orders", json=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("validation-error")
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "items"]]
+    assert len(client.get("/cart", headers=headers).json()["items"]) == 1
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["OrderCreate"]
+    assert schema["properties"]["items"]["type"] == "array"
+    assert (
+        schema["properties"]["items"]["minItems"],
+        schema["properties"]["items"]["maxItems"],
+    ) == (1, 100)
 
 
 @pytest.mark.req("REQ-ORD-002")
