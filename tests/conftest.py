@@ -7,6 +7,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,25 +43,42 @@ def machine_lock(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.getbasetemp().parent / "assay-machine.lock"
 
 
+@contextmanager
+def _holding(tmp_path_factory: pytest.TempPathFactory, mode: int) -> Iterator[None]:
+    with machine_lock(tmp_path_factory).open("a") as handle:
+        fcntl.flock(handle, mode)  # released when the file closes
+        yield
+
+
 @pytest.fixture
 def machine_to_itself(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No other test holding this lock runs meanwhile, on any xdist worker of the session.
+    """No other slow test runs meanwhile, on any xdist worker of the session.
 
     An exclusive lock on a file every worker shares (the parent of the workers' temporary
-    directories). Every `slow` test takes it (see `slow_tests_take_turns`).
+    directories). Every `exclusive` test takes it (see `slow_tests_take_turns`).
     """
-    with machine_lock(tmp_path_factory).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+    with _holding(tmp_path_factory, fcntl.LOCK_EX):
+        yield
+
+
+@pytest.fixture
+def machine_shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same lock, shared: other shared holders run meanwhile, an exclusive one never."""
+    with _holding(tmp_path_factory, fcntl.LOCK_SH):
         yield
 
 
 @pytest.fixture(autouse=True)
 def slow_tests_take_turns(request: pytest.FixtureRequest) -> None:
-    """`slow` tests start servers, stacks and load, and some judge latency: two at once on the
-    two shared cores made a healthy stack miss its checkout p95 (320 ms against 300) in CI.
-    They take turns; the fast tests still run beside them."""
-    if request.node.get_closest_marker("slow") is not None:
+    """`exclusive` tests judge latency or timing windows (perf gates, chaos probes, payment
+    timeouts under faults): two at once on the two shared cores made a healthy stack miss its
+    checkout p95 (320 ms against 300) in CI, so they have the machine to themselves. Other
+    `slow` tests (servers started and stopped, CLI runs, fuzzing) share it with each other,
+    never with an exclusive one; the fast tests run beside them all."""
+    if request.node.get_closest_marker("exclusive") is not None:
         request.getfixturevalue("machine_to_itself")
+    elif request.node.get_closest_marker("slow") is not None:
+        request.getfixturevalue("machine_shared")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from chaos import actions, probes
 from chaos.adapter import STACK_SETTINGS, warm_up
 from infra.local import Stack, load_stack, provisioned_stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 CHARGED_THEN_UNKNOWN = {"post_charge_delay_ms": 3000, "lookup_status": 503}
 WEAKENED = "PAYMENT_TRUST_FAILED_LOOKUP"
 

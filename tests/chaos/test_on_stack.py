@@ -18,7 +18,7 @@ from chaos.traffic import JUDGE_LATENCY_ENV
 from infra.local import Stack, load_stack, provisioned_stack
 from infra.local.processes import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 LATENCY_SPIKE = EXPERIMENTS_DIR / "04-payment-latency-spike.json"
 
 

@@ -13,7 +13,7 @@ import pytest
 from assay.summary import Summary, Verdict
 from assay.target import managed_target
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 
 TIMEOUT_S = 600
 

@@ -11,6 +11,7 @@ import pytest
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 def test_the_benchmark_prints_its_table() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("CI") == "true":

@@ -21,7 +21,7 @@ from perf.adapter import MANAGED_TARGET_ENV, run_perf
 from perf.config import load_config
 from perf.data import prepare
 
-pytestmark = [pytest.mark.slow, pytest.mark.req("REQ-PERF-001")]
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive, pytest.mark.req("REQ-PERF-001")]
 
 CONFIG = """
 user_rate: 1.0
