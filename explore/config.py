@@ -2,8 +2,9 @@
 
 `ASSAY_EXPLORE_PROFILE` picks `main` (about a minute, the main job) or `nightly` (longer);
 `ASSAY_EXPLORE_SEED`, `ASSAY_EXPLORE_MAX_EXAMPLES`, `ASSAY_EXPLORE_STEPS` and
-`ASSAY_EXPLORE_BUDGET_S` (`assay run --budget`) override it. Without a seed a random one is
-drawn and recorded, so every run explores elsewhere and any run can be repeated.
+`ASSAY_EXPLORE_BUDGET_S` (`assay run --budget`) override it; `ASSAY_EXPLORE_SHRINK_S` caps the
+time spent shrinking a failure once found (half the budget by default). Without a seed a
+random one is drawn and recorded, so every run explores elsewhere and any run can be repeated.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ SEED_ENV = "ASSAY_EXPLORE_SEED"
 EXAMPLES_ENV = "ASSAY_EXPLORE_MAX_EXAMPLES"
 STEPS_ENV = "ASSAY_EXPLORE_STEPS"
 BUDGET_ENV = "ASSAY_EXPLORE_BUDGET_S"
+SHRINK_ENV = "ASSAY_EXPLORE_SHRINK_S"
 
 
 class ExploreConfigError(ValueError):
@@ -33,10 +35,15 @@ class ExploreConfig:
     max_examples: int
     stateful_step_count: int
     budget_s: float
+    # Time shrinking a failure may take on top of the time it took to find it (None: half
+    # the budget, at least 20 s).
+    shrink_s: float | None = None
 
     @property
     def shrink_budget_s(self) -> float:
         """Time shrinking a failure may take on top of the time it took to find it."""
+        if self.shrink_s is not None:
+            return self.shrink_s
         return max(20.0, self.budget_s / 2)
 
 
@@ -74,4 +81,5 @@ def load(environ: Mapping[str, str] | None = None) -> ExploreConfig:
         max_examples=int(_number(env, EXAMPLES_ENV, examples, 1, 100_000)),
         stateful_step_count=int(_number(env, STEPS_ENV, steps, 1, 1000)),
         budget_s=_number(env, BUDGET_ENV, budget, 1, 86_400),
+        shrink_s=_number(env, SHRINK_ENV, 0, 0, 86_400) if env.get(SHRINK_ENV) else None,
     )

@@ -146,7 +146,8 @@ class Model:
         when it must reach the gateway)."""
         merged = self.merged(lines)
         if not merged:
-            return {422}
+            # An empty cart is a 409 (empty-order); an empty `items` list fails the schema.
+            return {409, 422}
         refused: set[int] = set()
         _, currencies, in_range = self.price(merged)
         if any(q > MAX_QUANTITY for q in merged.values()) or len(currencies) > 1 or not in_range:

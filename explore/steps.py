@@ -247,9 +247,9 @@ class Explorer:
             return
         if not same_body:
             require(
-                answer.status == 422,
+                answer.status == 409,
                 "explore::idempotency",
-                f"key {earlier.key} with another body: expected 422, got {_problem(answer)}",
+                f"key {earlier.key} with another body: expected 409, got {_problem(answer)}",
             )
         else:
             require(

@@ -17,7 +17,7 @@ from assay.summary import Summary, Verdict
 from assay.target import Target, managed_target
 from explore.adapter import MANAGED_TARGET_ENV, run_explore
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 ROOT = Path(__file__).resolve().parents[2]
 READY_S = 300.0  # the shared machine may be busy; starting is not what is tested
 WEAKENED = {**MANAGED_TARGET_ENV, "PAYMENT_TRUST_FAILED_LOOKUP": "true"}
@@ -68,7 +68,9 @@ def replay(regression: Path, target: Target | None) -> subprocess.CompletedProce
 def test_the_weakened_service_fails_the_exploration_naming_the_double_capture(
     weakened: Target, healthy: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = explore(weakened, tmp_path, monkeypatch, SEED="12", BUDGET_S="150", STEPS="20")
+    # Up to 150 s to find it (a busy machine is slow), then 20 s to shrink it.
+    bounds = {"SEED": "12", "BUDGET_S": "150", "SHRINK_S": "20", "STEPS": "20"}
+    run = explore(weakened, tmp_path, monkeypatch, **bounds)
     summary = Summary.read(run.directory / "explore" / "summary.json")
     assert summary.verdict is Verdict.FAIL
     checks = {check.id: check for check in summary.checks}

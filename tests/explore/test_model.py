@@ -36,7 +36,7 @@ def test_money_range_currency_and_line_limits_are_refused_before_payment() -> No
     assert shop.refusals([(0, 2)]) == {422}  # 120 > MAX
     assert shop.refusals([(0, 1), (1, 1)]) == {422}  # two currencies
     assert shop.refusals([(2, 60), (2, 40)]) == {422}  # one product at 100 > 99 per order
-    assert shop.refusals([]) == {422}  # an empty cart
+    assert shop.refusals([]) == {409, 422}  # an empty cart (409), or an empty `items` (422)
 
 
 @pytest.mark.req("REQ-CART-001")
@@ -63,7 +63,15 @@ def test_bounds_come_from_the_profile_and_the_environment() -> None:
     nightly = load({"ASSAY_EXPLORE_PROFILE": "nightly", "ASSAY_EXPLORE_BUDGET_S": "1200"})
     assert nightly.budget_s == 1200
     assert nightly.max_examples > main.max_examples
-    for bad in ({"ASSAY_EXPLORE_BUDGET_S": "0"}, {"ASSAY_EXPLORE_PROFILE": "weekly"}):
+    assert (main.shrink_budget_s, nightly.shrink_budget_s) == (30.0, 600.0)
+    capped = load({"ASSAY_EXPLORE_BUDGET_S": "150", "ASSAY_EXPLORE_SHRINK_S": "15"})
+    assert (capped.budget_s, capped.shrink_budget_s) == (150.0, 15.0)
+    bad_bounds = (
+        {"ASSAY_EXPLORE_BUDGET_S": "0"},
+        {"ASSAY_EXPLORE_PROFILE": "weekly"},
+        {"ASSAY_EXPLORE_SHRINK_S": "-1"},
+    )
+    for bad in bad_bounds:
         with pytest.raises(ExploreConfigError):
             load(bad)
 
