@@ -23,10 +23,22 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Delay = Annotated[int, Field(ge=0, le=60_000)]
 ErrorStatus = Annotated[int, Field(ge=400, le=599)]
+# The gateway's contract: a 503 means it refused the request before processing it (clients
+# may then try elsewhere). Any other failure may follow processing and must be looked up.
+REFUSED = 503
+
+
+def _not_refused(status: int | None) -> int | None:
+    if status == REFUSED:
+        raise ValueError(
+            "a charge answered 503 after it was recorded would break the gateway's contract "
+            "(503: refused before processing); use another 4xx/5xx status"
+        )
+    return status
 
 
 class Faults(BaseModel):
@@ -39,7 +51,7 @@ class Faults(BaseModel):
     down: bool = False
     # Charges: recorded first, then the answer is stalled and/or replaced by this status.
     post_charge_delay_ms: Delay = 0
-    charge_answer_status: ErrorStatus | None = None
+    charge_answer_status: Annotated[ErrorStatus | None, AfterValidator(_not_refused)] = None
     # Lookups by key: stalled, then answered with this status instead of the truth.
     lookup_status: ErrorStatus | None = None
     lookup_delay_ms: Delay = 0
@@ -162,7 +174,7 @@ def create_gateway_app(name: str = "simulator", ledger_file: Path | None = None)
         ledger.last_traceparent = request.headers.get("traceparent")
         faults = ledger.faults
         if faults.down:
-            return JSONResponse({"error": "gateway_down"}, status_code=503)
+            return JSONResponse({"error": "gateway_down"}, status_code=REFUSED)
         await _stall(faults.latency_ms)
         if faults.error_rate and ledger.rng.random() < faults.error_rate:
             return JSONResponse({"error": "gateway_error"}, status_code=500)

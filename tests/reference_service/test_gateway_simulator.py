@@ -117,6 +117,19 @@ def test_charge_answer_status_records_the_charge_then_fails_the_answer() -> None
     assert replay.json()["id"] == ledger["charges"][0]["id"]
 
 
+def test_a_charge_cannot_be_recorded_then_answered_as_refused() -> None:
+    # 503 is the gateway's "refused before processing" (the service may try the fallback),
+    # so a knob that records a charge and answers 503 would fake a double charge.
+    async def scenario(http: httpx.AsyncClient) -> tuple[httpx.Response, dict[str, Any]]:
+        refused = await http.put("/_faults", json={"charge_answer_status": 503})
+        return refused, (await http.get("/_faults")).json()
+
+    refused, faults = _run(scenario)
+    assert refused.status_code == 422
+    assert "503" in refused.text
+    assert faults["charge_answer_status"] is None
+
+
 def test_post_charge_delay_records_then_stalls_the_answer() -> None:
     async def scenario(http: httpx.AsyncClient) -> tuple[bool, dict[str, Any]]:
         await _faults(http, post_charge_delay_ms=STALLED_MS)
