@@ -29,23 +29,10 @@ CUSTOMER_PASSWORD = "contract-suite-pass-1"  # noqa: S105 - a throwaway test acc
 
 # Checks are never switched off. Where a check's expectation cannot hold for a reason the
 # schema cannot express, the expectation is widened for that operation only, with the reason.
-# (Cursors, flag values and `items` used to need entries here; the contract now states exactly
-# what the service accepts for them.)
-EXPECTATIONS: list[dict[str, Any]] = [
-    {
-        "include-operation-id": "orders-create",
-        "reason": "Two rules no JSON Schema can state stay 422: repeated lines of one product"
-        " adding up past 99 units (quantity-out-of-range), and lines priced in two currencies"
-        " or beyond the money range (mixed-currency, amount-out-of-range), which depend on the"
-        " catalog's prices; tests/reference_service/test_checkout_lines.py and"
-        " test_money_range.py pin them.",
-        "checks": {
-            "positive_data_acceptance": {
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]
-            }
-        },
-    },
-]
+# None is needed today: cursors, flag values and `items` are stated exactly by the contract,
+# and the rules no schema can state (repeated lines past 99 units, two currencies, a total
+# beyond the money range) are 409 business-rule conflicts, which every check accepts (ADR-015).
+EXPECTATIONS: list[dict[str, Any]] = []
 # Operations whose purpose is to make the service fail: the fault-injection flags (payment
 # latency, errors and outages, slow queries) answer exactly as documented, and then every later
 # request of the run meets the fault. The chaos suite exercises them; fuzzing them here would

@@ -150,14 +150,17 @@ class Model:
             return {409, 422}
         refused: set[int] = set()
         _, currencies, in_range = self.price(merged)
+        # Repeated lines past 99 units, two currencies, a total beyond the money range: business
+        # rules no schema can state, so 409 like out-of-stock (ADR-015), never 422.
         if any(q > MAX_QUANTITY for q in merged.values()) or len(currencies) > 1 or not in_range:
-            refused.add(422)
+            refused.add(409)
         if any(q > self.products[i].stock for i, q in merged.items()):
             refused.add(409)
         return refused
 
     def cart_refusal(self, customer: int, product: int, quantity: int) -> bool:
-        """Whether putting `quantity` of `product` in the cart must be refused (422)."""
+        """Whether putting `quantity` of `product` in the cart must be refused (409: another
+        currency or a total beyond the money range, business rules as at checkout)."""
         lines = {**self.carts[customer], product: quantity}
         others = {self.products[i].currency for i in lines if i != product}
         _, _, in_range = self.price(lines)

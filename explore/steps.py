@@ -151,7 +151,7 @@ class Explorer:
             return
         refused = self.model.cart_refusal(customer, product, quantity)
         self.checked["explore::cart"] += 1
-        expected = 422 if refused else 200
+        expected = 409 if refused else 200
         require(
             answer.status == expected,
             "explore::cart",
@@ -300,7 +300,7 @@ class Explorer:
             allowed = refusals
         else:
             paid = 201 if token == TOKENS[0] else 402
-            allowed = {paid, 503} | ({422} if repeated else set())
+            allowed = {paid, 503} | ({409} if repeated else set())
         require(
             answer.status in allowed,
             "explore::answers",

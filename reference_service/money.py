@@ -28,12 +28,16 @@ class Money(BaseModel):
 
 
 class AmountOutOfRangeError(DomainError):
-    """A line or total beyond MAX_AMOUNT: refused before any stock or payment is touched."""
+    """A line or total beyond MAX_AMOUNT: refused before any stock or payment is touched.
+
+    409, not 422: the request is schema-valid; it is the catalog's stored prices that make the
+    sum too large, a conflict with the service's state (ADR-015).
+    """
 
     def __init__(self, what: str) -> None:
         super().__init__(
             "amount-out-of-range",
-            422,
+            409,
             f"The {what} is beyond the largest amount the service handles ({MAX_AMOUNT} minor "
             "units).",
             title="Amount out of range",

@@ -58,7 +58,6 @@ DOMAIN_ERRORS: dict[str, dict[str, str]] = {
     "users-register": {"409": "The email is already registered"},
     "users-login": {"401": "Unknown email or wrong password"},
     "catalog-list-products": {"422": "Invalid query or cursor"},
-    "cart-set-item": {"409": "Not enough stock, or the cart is full"},
     "orders-create": {"404": "A product in the order does not exist"},
     "orders-cancel": {"409": "The order can no longer be cancelled"},
     "admin-create-product": {"409": "The SKU already exists"},

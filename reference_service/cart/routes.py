@@ -24,11 +24,13 @@ async def get_cart(user: CurrentUser, session: SessionDep) -> CartRead:
     response_model=CartRead,
     operation_id="cart-set-item",
     responses={
-        422: {
-            "description": "Invalid quantity; a product in another currency than the cart "
-            "(mixed-currency), or a total beyond the money range (amount-out-of-range)",
+        409: {
+            "description": "The cart is full (cart-full), or business rules no schema can "
+            "state: a product in another currency than the cart (mixed-currency), or a total "
+            "beyond the money range (amount-out-of-range)",
             "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
+        },
+        422: {"description": "Invalid quantity", "content": {PROBLEM_MEDIA_TYPE: {}}},
     },
 )
 async def set_item(

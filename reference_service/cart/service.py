@@ -70,12 +70,15 @@ async def get_cart(session: AsyncSession, user_id: uuid.UUID) -> CartRead:
 def _refuse_unpayable(
     rows: list[tuple[CartLine, Product]], product: Product, quantity: int
 ) -> None:
-    """Refuse a line that would make the cart one checkout must refuse (nothing is written)."""
+    """Refuse a line that would make the cart one checkout must refuse (nothing is written).
+
+    409, as checkout answers: the prices and currencies are the catalog's state (ADR-015).
+    """
     others = [(line, p) for line, p in rows if p.id != product.id]
     if any(p.price_currency != product.price_currency for _, p in others):
         raise DomainError(
             MIXED_CURRENCY,
-            422,
+            409,
             f"The cart is priced in another currency than {product.price_currency}; "
             "one order pays in one currency.",
         )

@@ -30,13 +30,14 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_MEDIA_TYPE: {}}}
         409: {
             "description": "Out of stock (out-of-stock), no `items` and an empty cart "
             "(empty-order), the key already used with another body (idempotency-key-reused), "
-            "or the same key is in flight (request-in-progress)",
+            "the same key in flight (request-in-progress), or business rules no schema can "
+            "state: a product repeated beyond 99 units (quantity-out-of-range), items priced "
+            "in two currencies (mixed-currency), or a total beyond the money range "
+            "(amount-out-of-range)",
             **_PROBLEM,
         },
         422: {
-            "description": "Invalid request; a product repeated beyond 99 units "
-            "(quantity-out-of-range), items in two currencies (mixed-currency), or a total "
-            "beyond the money range (amount-out-of-range)",
+            "description": "Invalid request (the body or a header breaks the schema)",
             **_PROBLEM,
         },
         429: {"description": "Too many orders; see Retry-After", **_PROBLEM},

@@ -93,8 +93,12 @@ def to_read(order: Order) -> OrderRead:
 
 
 def merge_lines(lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """One line per product (quantities added), in product order; 422 when a merged line
-    holds more than a line may (MAX_LINE_QUANTITY, as in the cart)."""
+    """One line per product (quantities added), in product order; 409 when a merged line
+    holds more than a line may (MAX_LINE_QUANTITY, as in the cart).
+
+    409, not 422: each line is schema-valid, and no JSON Schema can say that lines of one
+    product must add up to at most 99, so the refusal is a business rule (ADR-015).
+    """
     merged: dict[int, int] = {}
     for product_id, quantity in lines:
         merged[product_id] = merged.get(product_id, 0) + quantity
@@ -102,7 +106,7 @@ def merge_lines(lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if quantity > MAX_LINE_QUANTITY:
             raise DomainError(
                 "quantity-out-of-range",
-                422,
+                409,
                 f"Product {product_id} is ordered {quantity} times; a line holds at most "
                 f"{MAX_LINE_QUANTITY} (repeated lines of a product count together).",
                 title="Quantity out of range",
@@ -134,8 +138,9 @@ async def create_pending(
         raise NotFoundError(f"Product {missing[0]}")
     currencies = {products[pid].price_currency for pid, _ in lines}
     if len(currencies) > 1:
-        raise DomainError("mixed-currency", 422, "All items of an order must share a currency.")
-    # Before any stock is taken or payment tried: a total the service cannot hold is a 422.
+        # 409: the lines' currencies are the catalog's state, not the request's (ADR-015).
+        raise DomainError("mixed-currency", 409, "All items of an order must share a currency.")
+    # Before any stock is taken or payment tried: a total the service cannot hold is a 409.
     total = total_of([(products[pid].price_amount, qty) for pid, qty in lines])
     await inventory.reserve(session, lines, lock_rows=lock_rows)
     now = utcnow()

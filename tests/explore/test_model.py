@@ -33,9 +33,10 @@ def test_a_checkout_beyond_stock_must_be_refused_as_out_of_stock() -> None:
 
 def test_money_range_currency_and_line_limits_are_refused_before_payment() -> None:
     shop = model((60, "USD", 10), (5, "EUR", 10), (1, "USD", 500))
-    assert shop.refusals([(0, 2)]) == {422}  # 120 > MAX
-    assert shop.refusals([(0, 1), (1, 1)]) == {422}  # two currencies
-    assert shop.refusals([(2, 60), (2, 40)]) == {422}  # one product at 100 > 99 per order
+    # Business rules no schema can state: 409, as the service answers (ADR-015), never 422.
+    assert shop.refusals([(0, 2)]) == {409}  # 120 > MAX
+    assert shop.refusals([(0, 1), (1, 1)]) == {409}  # two currencies
+    assert shop.refusals([(2, 60), (2, 40)]) == {409}  # one product at 100 > 99 per order
     assert shop.refusals([]) == {409, 422}  # an empty cart (409), or an empty `items` (422)
 
 

@@ -22,7 +22,8 @@ def _stock(client: TestClient, product_id: int) -> int:
 
 
 def _problem(response: Any, code: str) -> dict[str, Any]:
-    assert response.status_code == 422, response.text
+    # 409: a business rule on the catalog's state, not a schema violation (ADR-015).
+    assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
     assert body["type"] == f"/problems/{code}"
@@ -135,3 +136,17 @@ def test_a_cart_that_became_mixed_shows_no_single_total(make_client: AppFactory)
     # Taking one currency out makes the cart payable again.
     cart_now = client.delete(f"/cart/items/{second['id']}", headers=headers).json()
     assert cart_now["total"] == {"amount": 700, "currency": "USD"}
+
+
+@pytest.mark.req("REQ-API-001")
+def test_business_rules_are_documented_as_409_not_422(client: TestClient) -> None:
+    """Schemathesis' positive data acceptance never allows 422 for schema-valid data, so the
+    rules no schema can state are 409s, and the contract says so on each operation."""
+    paths = client.get("/openapi.json").json()["paths"]
+    rules = ("quantity-out-of-range", "mixed-currency", "amount-out-of-range")
+    checkout = paths["/orders"]["post"]["responses"]
+    assert all(code in checkout["409"]["description"] for code in rules)
+    assert not any(code in checkout["422"]["description"] for code in rules)
+    cart_set = paths["/cart/items/{product_id}"]["put"]["responses"]
+    assert all(code in cart_set["409"]["description"] for code in rules[1:])
+    assert not any(code in cart_set["422"]["description"] for code in rules)
