@@ -280,6 +280,9 @@ def managed_target(
         env.setdefault("RATE_LIMIT_PER_CLIENT", HARNESS_CEILING)
         env.setdefault("RATE_LIMIT_ORDERS_PER_USER", HARNESS_CEILING)
         env.setdefault("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", HARNESS_CEILING)
+        # The harness injects faults on its own target (chaos, perf, acceptance): chosen
+        # explicitly, since the service allows it by default only with APP_ENV=development.
+        env.setdefault("FAULT_INJECTION", "true")
         with ExitStack() as running, log_path.open("a", encoding="utf-8") as log:
             # The gateways start while the database is migrated and seeded.
             gateways = {

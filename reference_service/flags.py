@@ -44,6 +44,9 @@ class FlagDefinition(BaseModel):
     min: float | None = None
     max: float | None = None
     description: str
+    # A fault (payment latency, errors, outages, slow queries): its purpose is to make requests
+    # fail, so it is set and read only where fault injection is on (Settings.fault_injection).
+    fault: bool = False
 
     def coerce(self, name: str, value: object) -> FlagValue:
         """The value, if it fits the type and range; a 422 problem otherwise."""
@@ -97,10 +100,12 @@ class Flags:
         definitions: dict[str, FlagDefinition],
         sessions: async_sessionmaker[AsyncSession],
         refresh_s: float = 1.0,
+        faults_enabled: bool = True,
     ) -> None:
         self.definitions = definitions
         self.sessions = sessions
         self.refresh_s = refresh_s
+        self.faults_enabled = faults_enabled
         self._values: dict[str, FlagValue] = {n: d.default for n, d in definitions.items()}
         self._loaded_at = float("-inf")
         self._reload: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -127,9 +132,19 @@ class Flags:
                 async with self.sessions() as session:
                     rows = (await session.scalars(select(FlagRow))).all()
                 values = {n: d.default for n, d in self.definitions.items()}
-                values.update({r.name: r.value for r in rows if r.name in self.definitions})
+                values.update({r.name: r.value for r in rows if self._live(r.name)})
                 self._values, self._loaded_at = values, time.monotonic()
         return self._values
+
+    def _live(self, name: str) -> bool:
+        """Whether a stored value counts: a fault stored while fault injection was on (an
+        earlier run, a shared database) has no effect, nor shows, where it is off."""
+        definition = self.definitions.get(name)
+        return definition is not None and (self.faults_enabled or not definition.fault)
+
+    def settable(self, name: str) -> bool:
+        """Whether PUT may change this flag here (a fault flag needs fault injection on)."""
+        return self._live(name)
 
     async def get(self, name: str) -> FlagValue:
         """One flag's current value."""
@@ -141,7 +156,9 @@ class Flags:
 
     async def describe(self, session: AsyncSession) -> list[FlagState]:
         """Every flag with its live value and who last changed it."""
-        rows = {r.name: r for r in (await session.scalars(select(FlagRow))).all()}
+        rows = {
+            r.name: r for r in (await session.scalars(select(FlagRow))).all() if self._live(r.name)
+        }
         return [
             FlagState(
                 name=name,

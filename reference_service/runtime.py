@@ -146,6 +146,7 @@ def build_runtime(settings: Settings) -> Runtime:
         load_definitions(Path(settings.flags_file) if settings.flags_file else DEFAULT_FLAGS_FILE),
         db.create_sessionmaker(flag_engine, writes=False),
         refresh_s=settings.flag_refresh_s,
+        faults_enabled=settings.fault_injection_enabled,
     )
     cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
     catalog = CatalogCache(

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     background_jobs: bool = True
 
     flags_file: str = ""
+    # The fault flags (payment latency, errors, outages, slow queries) make requests fail on
+    # purpose. Unset: on only with APP_ENV=development, so whoever holds an admin token cannot
+    # break a production-like deployment; chaos stacks and managed targets set it to true.
+    fault_injection: bool | None = None
     flag_refresh_s: float = Field(default=1.0, ge=0)
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     access_log: bool = True
@@ -129,6 +133,13 @@ class Settings(BaseSettings):
         if self.audit_hmac_key:
             return self.audit_hmac_key.encode()
         return hmac.new(self.jwt_secret.encode(), b"audit-chain-v1", hashlib.sha256).digest()
+
+    @property
+    def fault_injection_enabled(self) -> bool:
+        """FAULT_INJECTION when set; otherwise only development allows fault injection."""
+        if self.fault_injection is not None:
+            return self.fault_injection
+        return self.app_env is AppEnv.DEVELOPMENT
 
     @property
     def is_sqlite(self) -> bool:

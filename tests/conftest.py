@@ -120,8 +120,8 @@ def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Test settings on the fresh database."""
-    return Settings(app_env="test", database_url=database_url)
+    """Test settings on the fresh database (fault injection on: many tests inject faults)."""
+    return Settings(app_env="test", database_url=database_url, fault_injection=True)
 
 
 @pytest.fixture

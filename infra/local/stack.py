@@ -290,6 +290,8 @@ def _new_stack(descriptor: Path | None, workers: int, settings: Mapping[str, str
         # Chaos traffic comes from one address and a handful of users.
         "RATE_LIMIT_PER_CLIENT": "100000/minute",
         "RATE_LIMIT_ORDERS_PER_USER": "100000/minute",
+        # The chaos stack exists to inject faults: chosen explicitly (ADR-016).
+        "FAULT_INJECTION": "true",
         **settings,
     }
     path = descriptor or root / "stack.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reference_service.admin import audit
 from reference_service.admin.schemas import EventPage, EventRead, FlagRead, flag_set_model
 from reference_service.deps import AdminUser, RuntimeDep, SessionDep
+from reference_service.errors import PROBLEM_MEDIA_TYPE, DomainError
 from reference_service.events.models import OutboxEvent
 from reference_service.flags import FlagDefinition
 from reference_service.runtime import Runtime
@@ -48,15 +49,42 @@ def flag_router(definitions: dict[str, FlagDefinition]) -> APIRouter:
             response_model=FlagRead,
             operation_id=f"admin-set-flag-{name.replace('_', '-')}",
             summary=f"Set {name}",
-            description=f"{definition.description} Audited with its value before and after.",
+            description=f"{definition.description} Audited with its value before and after."
+            + (FAULT_NOTE if definition.fault else ""),
+            responses=FAULT_RESPONSES if definition.fault else None,
         )
     return flags
+
+
+# The document is the same wherever the service runs: a fault flag always documents the 403
+# that a service with fault injection off answers.
+FAULT_NOTE = " A fault flag: only where fault injection is on (FAULT_INJECTION)."
+FAULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "The caller lacks the admin role, or fault injection is off on this "
+        "service (fault-injection-disabled; set FAULT_INJECTION=true to allow it)",
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+    }
+}
+
+
+def _refuse_disabled_fault(name: str, runtime: Runtime) -> None:
+    """403 before anything is read or written: a refusal, like any other, changes nothing
+    and leaves no audit entry (the audit log records changes made)."""
+    if not runtime.flags.settable(name):
+        raise DomainError(
+            "fault-injection-disabled",
+            403,
+            f"Flag {name} injects faults, and fault injection is off here (FAULT_INJECTION).",
+            title="Fault injection disabled",
+        )
 
 
 def _setter(name: str, body_model: type[BaseModel]) -> Callable[..., Awaitable[FlagRead]]:
     async def set_flag(
         body: BaseModel, admin: User, session: AsyncSession, runtime: Runtime
     ) -> FlagRead:
+        _refuse_disabled_fault(name, runtime)
         value = body.model_dump()["value"]
         before, after = await runtime.flags.set(session, name, value, str(admin.id))
         await audit.append(

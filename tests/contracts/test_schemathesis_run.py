@@ -16,7 +16,7 @@ import pytest
 from assay.run import Run
 from assay.summary import Verdict
 from assay.target import Credentials, Target, TargetKind, free_port, wait_ready
-from contracts.live import CUSTOMER_PASSWORD, FAULT_INJECTION_OPERATIONS
+from contracts.live import CUSTOMER_PASSWORD
 from contracts.suite import JUNIT, run_contract, run_schemathesis
 
 pytestmark = [pytest.mark.req("REQ-API-001"), pytest.mark.slow]
@@ -45,6 +45,9 @@ def served(tmp_path: Path) -> Iterator[str]:
         # Deployed as a contract target is (README): fuzzed logins all come from loopback, so
         # the per-address failed-login budget is lifted, or the journey's registration is a 429.
         "RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT": "100000/minute",
+        # Deployed as production is: no fault injection, so the admin can fuzz every
+        # operation, the fault flags included (403 fault-injection-disabled, ADR-016).
+        "FAULT_INJECTION": "false",
     }
     for name in ("REDIS_URL", "PAYMENT_GATEWAY_URL", "ASSAY_TARGET_URL"):
         env.pop(name, None)
@@ -153,10 +156,11 @@ def test_unconfigured_schemathesis_finds_nothing_as_customer_or_admin(
     tmp_path: Path, served: str
 ) -> None:
     """Issue 17: the committed contract says what the service accepts (cursor forms, each flag's
-    value type, `items` never null, state conflicts as 409), so Schemathesis' own defaults,
-    positive data acceptance included, find nothing. The customer fuzzes every operation; the
-    admin every admin operation but the fault-injection flags, whose documented effect is to
-    make later requests fail (contracts.live.FAULT_INJECTION_OPERATIONS; the chaos suite's)."""
+    value type, `items` never null, state conflicts and rules no schema can state as 409), so
+    Schemathesis' own defaults, positive data acceptance included, find nothing. Customer and
+    admin each fuzz every operation of a service with fault injection off, as production runs:
+    the fault flags answer their documented 403 there, so no fuzzed request can make the rest
+    of the run fail (ADR-015, ADR-016)."""
     email = "st-customer@example.com"
     account = {"email": email, "password": CUSTOMER_PASSWORD, "full_name": "St Customer"}
     assert httpx.post(f"{served}/auth/register", json=account).status_code == 201
@@ -166,18 +170,17 @@ def test_unconfigured_schemathesis_finds_nothing_as_customer_or_admin(
     code, output = _st_run(served, customer, tmp_path / "customer")
     assert code == 0, output
     assert failures(tmp_path / "customer" / "junit.xml") == []
-    code, output = _st_run(
-        served,
-        admin,
-        tmp_path / "admin",
-        "--include-tag",
-        "admin",
-        "--exclude-operation-id-regex",
-        FAULT_INJECTION_OPERATIONS,
-    )
+    code, output = _st_run(served, admin, tmp_path / "admin")
     assert code == 0, output
     report = ET.parse(tmp_path / "admin" / "junit.xml").getroot()  # noqa: S314 - ours
     assert failures(tmp_path / "admin" / "junit.xml") == []
     tested = {case.get("name") for case in report.iter("testcase")}
-    assert {"PUT /admin/flags/catalog_cache_enabled", "GET /admin/orders"} <= tested
-    assert not any("payment_primary_down" in (name or "") for name in tested)
+    assert {
+        "PUT /admin/flags/catalog_cache_enabled",
+        "PUT /admin/flags/payment_primary_down",
+        "GET /admin/orders",
+        "POST /orders",
+    } <= tested
+    # Nothing the admin sent injected a fault.
+    flags = httpx.get(f"{served}/admin/flags", headers={"Authorization": f"Bearer {admin}"})
+    assert {f["name"]: f["value"] for f in flags.json()}["payment_primary_down"] is False
