@@ -18,11 +18,12 @@ FAULTS = {name: d for name, d in load_definitions().items() if d.fault}
 
 
 def _valid(definition: FlagDefinition) -> FlagValue:
-    """A value the flag's schema accepts, other than its default."""
+    """A value the flag's schema accepts, other than its default, and mild (1 ms of latency
+    or delay), so the requests after it are not the ones that fail."""
     if definition.type == "bool":
         return not definition.default
     if definition.type == "int":
-        return int(definition.max or 1)
+        return int(definition.min or 0) + 1
     return 0.5
 
 
