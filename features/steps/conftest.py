@@ -195,11 +195,12 @@ def set_flag(
         http.put(f"/admin/flags/{name}", json={"value": before}, headers=admin.headers)
 
     request.addfinalizer(restore)
-    expect(
-        http.put(f"/admin/flags/{name}", json={"value": value}, headers=admin.headers),
-        200,
-        f"setting flag {name}",
-    )
+    answer = http.put(f"/admin/flags/{name}", json={"value": value}, headers=admin.headers)
+    if answer.status_code == 403 and "fault-injection-disabled" in answer.text:
+        # A production-like target refuses faults by design (FAULT_INJECTION off, ADR-016):
+        # the scenario cannot run there, which is not a failure of the target.
+        pytest.skip(f"the target has fault injection off; {name} cannot be set")
+    expect(answer, 200, f"setting flag {name}")
 
 
 def flags_as_dict(flags: Any) -> dict[str, Any]:
