@@ -33,6 +33,7 @@ from perf.data import prepare
 
 HERE = Path(__file__).resolve().parent
 LEVELS = (2, 8, 16, 32, 64)  # concurrent connections tried per measurement
+LOCUST_MIN_S = 5  # seconds Locust runs at least: it needs some to start and spawn
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
@@ -145,7 +146,12 @@ def sweep(url: str, script: str, duration_s: int) -> list[Level]:
 
 
 def locust_rps(url: str, duration_s: int) -> Level:
-    """Requests per second one Locust process (FastHttpUser loop) sends here."""
+    """Requests per second one Locust process (FastHttpUser loop) sends here.
+
+    Locust needs a few seconds to start and spawn its users, so it runs at least
+    LOCUST_MIN_S whatever the other levels' duration (a 1 s run could end before a request).
+    """
+    run_s = max(duration_s, LOCUST_MIN_S) + 2
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(  # noqa: S603 - our interpreter running Locust headless, bounded
             [
@@ -162,7 +168,7 @@ def locust_rps(url: str, duration_s: int) -> Level:
                 "-r",
                 "32",
                 "--run-time",
-                f"{duration_s + 2}s",
+                f"{run_s}s",
                 "--csv",
                 f"{tmp}/loop",
                 "--only-summary",
@@ -170,12 +176,14 @@ def locust_rps(url: str, duration_s: int) -> Level:
                 "1",
             ],
             capture_output=True,
-            timeout=duration_s + 60,
+            timeout=run_s + 60,
             check=False,
         )
         rows = (Path(tmp) / "loop_stats.csv").read_text().splitlines()
     header, total = rows[0].split(","), rows[-1].split(",")
     stats = dict(zip(header, total, strict=True))
+    if int(stats["Request Count"]) == 0:
+        raise RuntimeError(f"Locust sent no request to {url} in {run_s} s: nothing to report")
     return Level(
         32,
         round(float(stats["Requests/s"])),
