@@ -68,16 +68,15 @@ def test_actions_and_probes_act_on_the_real_processes(configured: Stack) -> None
 
 
 @pytest.mark.req("REQ-PAY-002")
-def test_latency_spike_passes_then_fails_readably_on_a_weakened_service(
+def test_latency_spike_fails_readably_on_a_weakened_service(
     configured: Stack, tmp_path: Path
 ) -> None:
+    # The same experiment passes on the healthy stack in every main job (`assay run`, CI's
+    # first command); here the service loses its breaker and the experiment must say so.
     env = {k: v for k, v in os.environ.items() if k != "ASSAY_TARGET_URL"}
     # A test shares the machine: it judges the breaker, errors and invariants, never absolute
     # latency (the chaos suite does that on a machine an SRE chose).
     env[JUDGE_LATENCY_ENV] = "false"
-    healthy = read_journal(run_experiment(LATENCY_SPIKE, tmp_path, env))
-    assert healthy.passed, healthy.reasons()
-
     actions.kill_service()
     weakened_stack = load_stack(configured.descriptor)
     weakened_stack.service_env["BREAKER_ENABLED"] = "false"
