@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from assay import generators
-from assay.catalog.check import PROJECT_ROOT, CheckReport, check_catalog
+from assay.catalog.check import PROJECT_ROOT, check_catalog
 from assay.record import RunError as RecordError
 from assay.record import load_run
 from assay.run import Run, RunError, runs_dir
+from assay.screen import (
+    FAILING,
+    Built,
+    console,
+    print_artefacts,
+    print_check,
+    print_run_summary,
+    verdict_text,
+)
 from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
 from assay.summary import (
     Counts,
@@ -30,24 +37,9 @@ from assay.summary import (
 from assay.target import Target, TargetError, open_target
 
 COMMANDS_GROUP = "assay.commands"
-FAILING = {Verdict.FAIL, Verdict.ERROR}
 # A run exits 0 only if every suite judged the target and passed: skipped is not green.
 NOT_GREEN = {*FAILING, Verdict.SKIPPED}
 DESELECT_TAGS_ENV = "ASSAY_DESELECT_TAGS"
-VERDICT_STYLE = {
-    Verdict.PASS: "bold green",
-    Verdict.WARNING: "bold yellow",
-    Verdict.FAIL: "bold red",
-    Verdict.ERROR: "bold magenta",
-    Verdict.SKIPPED: "dim",
-    Verdict.UNJUDGED: "dim",
-}
-
-console = Console()
-
-
-def _verdict(verdict: Verdict) -> str:
-    return f"[{VERDICT_STYLE[verdict]}]{verdict.upper()}[/]"
 
 
 def _error_summary(suite: str, reason: str, started_at: float) -> Summary:
@@ -86,86 +78,6 @@ def _run_suite(suite: Suite, run: Run, target: Target, min_share: float) -> Summ
     return summary
 
 
-def _headline(message: str | None) -> str:
-    """The line of a check's message that says what went wrong (a Gherkin ✘ step and its reason)."""
-    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    for index, line in enumerate(lines):
-        if line.startswith("✘"):
-            return " ".join(lines[index : index + 2])
-    return lines[0] if lines else ""
-
-
-def _print_slos(summaries: list[Summary]) -> None:
-    rows = [(summary.suite, slo) for summary in summaries for slo in summary.slos]
-    if rows:
-        table = Table("SLO", "scope", "objective", "observed", "verdict", title="SLOs")
-        for suite, slo in rows[:12]:
-            observed = "n/a" if slo.observed is None else f"{slo.observed:g} {slo.unit}"
-            table.add_row(
-                slo.id,
-                slo.scope or suite,
-                f"{slo.objective:g} {slo.unit}",
-                observed,
-                _verdict(slo.verdict),
-            )
-        console.print(table)
-    for summary in summaries:
-        score = summary.metrics.get("resilience_score")
-        if isinstance(score, int | float):
-            console.print(f"resilience score ({summary.suite}): {score:.1f} / 100", highlight=False)
-
-
-def _print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
-    table = Table(title=f"Run {run.run_id}", title_justify="left")
-    columns = ("suite", "verdict", "passed", "failed", "skipped", "errors", "judged", "duration")
-    for column in columns:
-        table.add_column(column, justify="left" if column in {"suite", "verdict"} else "right")
-    for summary in summaries:
-        counts = summary.counts
-        table.add_row(
-            summary.suite,
-            _verdict(summary.verdict),
-            str(counts.passed),
-            str(counts.failed),
-            str(counts.skipped),
-            str(counts.errors),
-            "n/a" if summary.judged_share is None else f"{100 * summary.judged_share:.0f} %",
-            f"{summary.duration_s:.1f} s",
-        )
-    console.print(table)
-    _print_slos(summaries)
-    failing = [
-        (summary.suite, check)
-        for summary in summaries
-        for check in summary.checks
-        if check.verdict in FAILING
-    ]
-    for suite, check in failing[:8]:
-        console.print(f"  [red]✘[/] {suite} {check.id}", highlight=False, soft_wrap=True)
-        reason = _headline(check.message)
-        if reason:
-            console.print(f"      {reason[:240]}", highlight=False, soft_wrap=True)
-    if len(failing) > 8:
-        console.print(f"  … and {len(failing) - 8} more failing checks")
-    for summary in summaries:
-        for note in summary.notes[:3]:
-            console.print(f"  [dim]{summary.suite}: {note}[/]", highlight=False)
-    if target is not None:
-        version = target.version or "unknown version"
-        console.print(f"target: {target.base_url} ({target.kind}, {version})")
-    console.print(f"run directory: {run.directory}")
-
-
-@dataclass(frozen=True)
-class Built:
-    """What one generator made of the run (or why it could not)."""
-
-    name: str
-    paths: list[Path]
-    duration_s: float
-    error: str | None = None
-
-
 def _generate(run: Run) -> list[Built]:
     built: list[Built] = []
     for generator in generators.available():
@@ -177,21 +89,6 @@ def _generate(run: Run) -> list[Built]:
             except generators.GeneratorError as exc:
                 built.append(Built(generator.name, [], time.monotonic() - started, str(exc)))
     return built
-
-
-def _print_artefacts(run: Run, built: list[Built]) -> None:
-    for item in built:
-        if item.error:
-            console.print(f"  [red]✘[/] {item.name}: {item.error}", highlight=False)
-            continue
-        where = ", ".join(
-            str(path.relative_to(run.directory) if path.is_relative_to(run.directory) else path)
-            for path in item.paths[:3]
-        )
-        more = f" (+{len(item.paths) - 3} more)" if len(item.paths) > 3 else ""
-        console.print(
-            f"  [green]✔[/] {item.name} ({item.duration_s:.1f} s): {where}{more}", highlight=False
-        )
 
 
 app = typer.Typer(
@@ -316,8 +213,8 @@ def run_command(
             run.record_suite(summaries[-1])
     run.finish()
     built = _generate(run) if generate else []
-    _print_run_summary(run, target, summaries)
-    _print_artefacts(run, built)
+    print_run_summary(run, target, summaries)
+    print_artefacts(run, built)
     console.print(f"total {time.monotonic() - started:.1f} s")
     failed_generators = [b for b in built if b.error]
     if failed_generators or any(summary.verdict in NOT_GREEN for summary in summaries):
@@ -343,7 +240,7 @@ def runs_command(
             table.add_row(run_json.parent.name, "", "", f"[red]unreadable[/]: {exc}")
             continue
         verdicts = " ".join(
-            f"{name} {_verdict(verdict)}" for name, verdict in run.record.suites.items()
+            f"{name} {verdict_text(verdict)}" for name, verdict in run.record.suites.items()
         )
         started = run.record.started_at.strftime("%Y-%m-%d %H:%M")
         table.add_row(run.run_id, started, run.record.target.kind or "?", verdicts or "-")
@@ -362,29 +259,6 @@ def suites_command() -> None:
     console.print(table)
 
 
-def _print_check(report: CheckReport) -> None:
-    kinds = report.kinds()
-    table = Table("kind of test", "links", title="Requirement links found", title_justify="left")
-    for kind, count in sorted(kinds.items()):
-        table.add_row(kind, str(count))
-    console.print(table)
-    console.print(
-        f"requirements: {report.requirement_count} · covered {len(report.covered)}"
-        f" · pending {len(report.pending)} · waived {len(report.waived)}",
-        highlight=False,
-    )
-    for ident, expected in sorted(report.pending.items()):
-        console.print(f"  [dim]pending {ident}: no {'/'.join(expected)} tests exist yet[/]")
-    for ident, reason in sorted(report.waived.items()):
-        console.print(f"  [dim]waived  {ident}: {reason}[/]", highlight=False)
-    for warning in report.warnings:
-        console.print(f"  [yellow]warning[/] {warning}", highlight=False)
-    for error in report.errors:
-        console.print(f"  [red]error[/]   {error}", highlight=False)
-    verdict = Verdict.PASS if report.ok else Verdict.FAIL
-    console.print(f"catalog check: {_verdict(verdict)} ({len(report.errors)} errors)")
-
-
 @catalog_app.command("check")
 def catalog_check_command(
     root: Annotated[
@@ -396,7 +270,7 @@ def catalog_check_command(
 ) -> None:
     """Validate ids and links, and that every requirement is tested, pending or waived."""
     report = check_catalog(root.resolve())
-    _print_check(report)
+    print_check(report)
     if not report.ok:
         raise typer.Exit(1)
 
