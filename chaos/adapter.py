@@ -34,7 +34,8 @@ from assay.target import Target, TargetKind
 from chaos import traffic
 from chaos.journal import ExperimentResult, read_journal, suite_score
 from chaos.money import LEDGER_PROBE, ledger_record
-from infra.local.stack import StackError, provisioned_stack
+from infra.local.descriptor import StackError
+from infra.local.stack import provisioned_stack
 
 NAME = "chaos"
 EXPERIMENTS_DIR = Path(__file__).resolve().parent / "experiments"

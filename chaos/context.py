@@ -23,7 +23,7 @@ import httpx
 from chaoslib.exceptions import ActivityFailed
 
 from assay.target import LEDGERS_ENV, TargetError, parse_ledgers
-from infra.local.stack import Stack, StackError, load_stack
+from infra.local.descriptor import Stack, StackError, load_stack
 
 Configuration = Mapping[str, Any] | None
 P = ParamSpec("P")

@@ -27,9 +27,10 @@ from hypothesis.stateful import (
 )
 
 from explore.api import ApiError, Shop
+from explore.checkout import TOKENS
 from explore.faults import AMBIGUOUS, FLAGS, SCENARIO_CHOICES, FaultState
 from explore.model import ViolationError
-from explore.steps import TOKENS, Explorer, Step, violation_of
+from explore.steps import Explorer, Step, violation_of
 
 CURRENCIES = ("USD", "USD", "USD", "EUR")
 LEDGER_CHECK_EVERY_S = 10.0  # the in-run money reconciliation, at most this often

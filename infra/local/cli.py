@@ -12,12 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.local.components import MissingBinaryError
-from infra.local.stack import (
-    DEFAULT_WORKERS,
+from infra.local.descriptor import (
     DESCRIPTOR_ENV,
     StackError,
     default_descriptor_path,
     load_stack,
+)
+from infra.local.stack import (
+    DEFAULT_WORKERS,
     stack_down,
     stack_status,
     stack_up,
