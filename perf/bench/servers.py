@@ -17,6 +17,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_f
 
 from assay.scratch import scratch_database
 from assay.target import free_port, wait_ready
+from perf.bench.targets import POSTGRES_REDIS, SQLITE
 
 # Generous limits: the load comes from one loopback address and a few accounts.
 SERVICE_ENV = {
@@ -31,10 +32,11 @@ SERVICE_ENV = {
 
 @dataclass(frozen=True)
 class Server:
-    """A running server's base URL."""
+    """A running server: its base URL, its backend's label and its top process."""
 
     base_url: str
     label: str
+    pid: int
 
 
 def _serve_command(app: str, port: int, workers: int) -> list[str]:
@@ -80,7 +82,7 @@ def _running(
         )
         try:
             ready(url)
-            yield Server(url, label)
+            yield Server(url, label, process.pid)
         finally:
             process.terminate()
             try:
@@ -162,6 +164,6 @@ def reference(workers: int, database_url: str | None, redis_url: str | None) -> 
             "--workers",
             str(workers),
         ]
-        backend = "PostgreSQL + Redis" if database_url else "SQLite"
+        backend = POSTGRES_REDIS if database_url else SQLITE
         with _running(command, env, url, backend, _wait_service) as server:
             yield server
