@@ -123,6 +123,7 @@ class TokenClaims:
 
     user_id: uuid.UUID
     role: str
+    expires_at: float  # seconds since the epoch
 
 
 def issue_token(settings: Settings, user_id: uuid.UUID, role: str) -> str:
@@ -152,6 +153,10 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
-        return TokenClaims(user_id=uuid.UUID(str(claims["sub"])), role=str(claims.get("role")))
+        return TokenClaims(
+            user_id=uuid.UUID(str(claims["sub"])),
+            role=str(claims.get("role")),
+            expires_at=float(claims["exp"]),
+        )
     except (jwt.PyJWTError, ValueError) as exc:
         raise UnauthorizedError("The bearer token is invalid or expired.") from exc

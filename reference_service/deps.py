@@ -10,10 +10,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_service.auth import UnauthorizedError, decode_token
+from reference_service.auth import UnauthorizedError
 from reference_service.errors import DomainError
 from reference_service.runtime import Runtime
-from reference_service.users.models import Role, User
+from reference_service.users.models import Role
+from reference_service.users.principals import Principal
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -52,33 +53,31 @@ async def get_current_user(
     request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The user of a valid bearer token; 401 otherwise.
+) -> Principal:
+    """The caller of a valid bearer token; 401 otherwise.
 
-    Loaded in its own short read, so flows that run their own transactions (checkout) hold
-    no lock of the request's while they work.
+    No session of the request's: the verdict on a token is kept per process
+    (users/principals.py), so a route opens the one transaction it works in, and flows that
+    run their own (checkout) hold nothing while they work.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError()
-    claims = decode_token(runtime.settings, credentials.credentials)
-    async with runtime.read_sessions() as session:
-        user = await session.get(User, claims.user_id)
-    if user is None:
-        raise UnauthorizedError("The bearer token's user no longer exists.")
+    principal = await runtime.principals.of(credentials.credentials)
     # For logs written while handling the request, and (via request state) its access log.
-    structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    request.state.user_id = str(user.id)
-    return user
+    user_id = str(principal.id)
+    structlog.contextvars.bind_contextvars(user_id=user_id)
+    request.state.user_id = user_id
+    return principal
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-async def get_admin_user(user: CurrentUser) -> User:
+async def get_admin_user(user: CurrentUser) -> Principal:
     """The current user, if an admin; 403 otherwise."""
     if user.role != Role.ADMIN:
         raise DomainError("forbidden", 403, "This action needs the admin role.", title="Forbidden")
     return user
 
 
-AdminUser = Annotated[User, Depends(get_admin_user)]
+AdminUser = Annotated[Principal, Depends(get_admin_user)]

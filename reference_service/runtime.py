@@ -28,6 +28,7 @@ from reference_service.payments.service import PaymentProcessor
 from reference_service.payments.simulator import create_gateway_app
 from reference_service.ratelimit import RateLimits
 from reference_service.settings import Settings
+from reference_service.users.principals import Principals
 
 log = structlog.get_logger("reference_service.runtime")
 
@@ -47,6 +48,7 @@ class Runtime:
     catalog: CatalogCache
     limits: RateLimits
     passwords: PasswordHashing
+    principals: Principals
     gateways: list[ResilientGateway]
     payments: PaymentProcessor
     checkout: Checkout
@@ -235,6 +237,7 @@ def build_runtime(settings: Settings) -> Runtime:
             queue=settings.password_hash_queue,
             wait_s=settings.password_hash_wait_s,
         ),
+        principals=Principals(settings, read_sessions),
         gateways=gateways,
         payments=payments,
         checkout=checkout,

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "reference-service"
     jwt_audience: str = "reference-service-api"
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # How long a process remembers a verified token's user and role (users/principals.py).
+    auth_cache_ttl_s: float = Field(default=60.0, ge=0, le=3600)
 
     # Keys the audit chain's HMAC; never stored in the database. Unset: derived from jwt_secret.
     audit_hmac_key: str = ""

@@ -68,9 +68,9 @@ async def login(
 
 
 @router.get("/users/me", response_model=UserRead, operation_id="users-get-me")
-async def read_me(user: CurrentUser) -> UserRead:
+async def read_me(user: CurrentUser, session: SessionDep) -> UserRead:
     """The caller's profile."""
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(await service.get_profile(session, user.id))
 
 
 @router.patch("/users/me", response_model=UserRead, operation_id="users-update-me")

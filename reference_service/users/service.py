@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_service.auth import PasswordHashing, UnauthorizedError
-from reference_service.errors import ConflictError, NotFoundError
+from reference_service.errors import ConflictError
 from reference_service.users.models import Role, User
 
 
@@ -52,17 +52,17 @@ async def authenticate(
     return user
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    """A user by id."""
+async def get_profile(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The caller's own row; 401 if it is gone (the token outlived its user)."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFoundError("User")
+        raise UnauthorizedError("The bearer token's user no longer exists.")
     return user
 
 
 async def update_profile(session: AsyncSession, user_id: uuid.UUID, full_name: str) -> User:
     """Change what a user may change about themselves (never the role)."""
-    user = await get_user(session, user_id)
+    user = await get_profile(session, user_id)
     user.full_name = full_name
     await session.flush()
     return user
