@@ -11,7 +11,7 @@ This module is pure: it imports neither Locust nor anything that does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assay.catalog import Catalog, Slo
 from assay.summary import SloResult, Verdict
@@ -131,6 +131,17 @@ class GateResult:
     def exit_code(self) -> int:
         """Locust's process exit code: 0 for pass or warning, 1 for fail, 2 unjudged."""
         return {Verdict.PASS: 0, Verdict.WARNING: 0, Verdict.FAIL: 1}.get(self.verdict, 2)
+
+
+def undelivered(gate: GateResult, shortfall: str) -> GateResult:
+    """The gate's result when the run did not deliver its shape's load: a fail, said first.
+
+    The SLO results stay as measured; the verdict cannot pass, since they were measured at a
+    lower rate than the one asked.
+    """
+    if not shortfall or gate.verdict is Verdict.ERROR:
+        return gate
+    return replace(gate, verdict=Verdict.FAIL, reasons=[shortfall, *gate.reasons])
 
 
 def _scopes(groups: list[GroupStats]) -> list[tuple[str | None, Pooled]]:

@@ -18,6 +18,10 @@ from assay.summary import Verdict
 from perf.config import PerfConfig, Stage, users_for
 from perf.gate import ERRORS, LATENCY, GroupStats, evaluate
 
+# A run (or a step) delivered its load when it sent at least this share of the planned requests,
+# less three standard deviations of a paced count (Poisson arrivals of whole journeys).
+DELIVERED_SHARE = 0.9
+
 # Requests one run of each journey sends (perf.journeys implements them; pacing needs this).
 REQUESTS_PER_JOURNEY: dict[str, float] = {
     "browse": 2,  # a page, then the next
@@ -49,6 +53,30 @@ def stage_at(stages: list[Stage], elapsed_s: float) -> int | None:
         if elapsed_s < end:
             return index
     return None
+
+
+def shortfall(
+    planned_requests: float,
+    sent: int,
+    mean_requests: float,
+    what: str,
+    asked_rps: float,
+    seconds: float,
+) -> str:
+    """Why `sent` requests fall short of the plan ('' when the load was delivered).
+
+    Latency judged at a lower rate than asked says nothing about the asked rate: a target too
+    slow to keep its users on schedule (or a generator short of CPU) must not pass as if it
+    had carried the load.
+    """
+    noise = 3.0 * math.sqrt(max(planned_requests, 0.0) * mean_requests)
+    if sent >= DELIVERED_SHARE * planned_requests - noise:
+        return ""
+    return (
+        f"load not delivered: {what} asked {asked_rps:g} RPS, "
+        f"{sent / seconds:.0f} RPS were sent ({sent} of about {planned_requests:.0f} requests)"
+        " - the target did not keep its users on schedule, or the generator ran short"
+    )
 
 
 def spawn_rate(previous_users: int, users: int, ramp_s: float) -> float:
@@ -92,6 +120,7 @@ class StepResult:
     p95_ms: float | None
     error_rate: float | None
     verdict: Verdict
+    reason: str = ""  # why a step broke other than by an SLO (its load was not delivered)
 
 
 @dataclass
@@ -105,13 +134,27 @@ class StepSearch:
     broke: bool = False
     _baseline: list[GroupStats] = field(default_factory=list)
 
-    def finish_step(self, stage: Stage, snapshot: list[GroupStats]) -> bool:
-        """Judge the step that just ended (cumulative `snapshot`); False when it broke."""
+    def finish_step(
+        self, stage: Stage, snapshot: list[GroupStats], mean_requests: float = 1.0
+    ) -> bool:
+        """Judge the step that just ended (cumulative `snapshot`); False when it broke.
+
+        A step breaks on a key SLO missed in any scope (the final gate's judgement), and on a
+        load it did not deliver: the knee is never above a rate the target was shown to carry.
+        """
         gate = evaluate(window(snapshot, self._baseline), self.catalog)
         overall = {r.id: r for r in gate.slos if r.scope is None}
-        # The final gate's judgement: a key SLO missed in any scope breaks the step.
         missed = any(r.verdict is Verdict.FAIL and self.catalog.slo(r.id).key for r in gate.slos)
-        verdict = Verdict.FAIL if missed or gate.verdict is Verdict.ERROR else Verdict.PASS
+        short = shortfall(
+            stage.rps * stage.duration_s,
+            gate.requests,
+            mean_requests,
+            f"the {stage.rps:g} RPS step",
+            stage.rps,
+            stage.duration_s,
+        )
+        broke = missed or bool(short) or gate.verdict is Verdict.ERROR
+        verdict = Verdict.FAIL if broke else Verdict.PASS
         self.results.append(
             StepResult(
                 rps=stage.rps,
@@ -119,6 +162,7 @@ class StepSearch:
                 p95_ms=overall[LATENCY].observed if LATENCY in overall else None,
                 error_rate=overall[ERRORS].observed if ERRORS in overall else None,
                 verdict=verdict,
+                reason=short,
             )
         )
         self._baseline = snapshot
@@ -143,6 +187,7 @@ class ShapePlan:
         self.search = StepSearch(catalog) if shape.step is not None else None
         self._index: int | None = None
         self._users = 0
+        self._rate = 1.0
 
     def users_for(self, rps: float) -> int:
         """Users that produce `rps` requests per second at the configured pacing."""
@@ -158,16 +203,42 @@ class ShapePlan:
         if (
             finished is not None
             and search
-            and not search.finish_step(self.stages[finished], snapshot())
+            and not search.finish_step(self.stages[finished], snapshot(), self.mean_requests)
         ):
             return None
         self._index = index
         if index is None:
             return None
         users = self.users_for(self.stages[index].rps)
-        rate = spawn_rate(self._users, users, self.config.ramp_s)
-        self._users = users
-        return users, rate
+        if users != self._users:
+            # Locust restarts its ramp whenever the rate it is given changes, so the rate is
+            # set once per change of user count and repeated unchanged after (returning a new
+            # rate of 1 user/s on the next tick had left a 300 RPS run ramping at 1 user/s).
+            self._rate = spawn_rate(self._users, users, self.config.ramp_s)
+            self._users = users
+        return users, self._rate
+
+    def planned_requests(self) -> float:
+        """Requests the whole shape should send, less what its first ramp and start spread lose.
+
+        Users start over `ramp_s` and each waits a random first gap (mean 1 / user_rate), so
+        the first stage loses about rps x (ramp_s / 2 + 1 / user_rate) requests.
+        """
+        total = sum(stage.rps * stage.duration_s for stage in self.stages)
+        if not self.stages:
+            return 0.0
+        lost = self.stages[0].rps * (self.config.ramp_s / 2 + 1 / self.config.user_rate)
+        return max(0.0, total - lost)
+
+    def delivery(self, sent: int) -> str:
+        """Why the run's load fell short of the shape ('' when delivered, or for a step search,
+        whose steps are each judged on their own)."""
+        if self.search is not None:
+            return ""
+        seconds = sum(stage.duration_s for stage in self.stages)
+        asked = sum(stage.rps * stage.duration_s for stage in self.stages) / seconds
+        what = f"the {self.name} shape"
+        return shortfall(self.planned_requests(), sent, self.mean_requests, what, asked, seconds)
 
     def report(self) -> dict[str, Any]:
         """What the shape adds to the summary's metrics."""

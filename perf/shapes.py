@@ -44,6 +44,10 @@ class ThroughputShape(LoadTestShape):
         search = self._plan().search
         return search.held if search is not None else None
 
+    def delivery(self, sent: int) -> str:
+        """Why the run's load fell short of the shape ('' when it was delivered)."""
+        return self._plan().delivery(sent)
+
     def report(self) -> dict[str, Any]:
         """What the shape adds to the summary's metrics."""
         return self._plan().report()

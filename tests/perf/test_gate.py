@@ -23,6 +23,7 @@ from perf.gate import (
     evaluate,
     percentile,
     pool,
+    undelivered,
 )
 from perf.metrics import CACHE_SAMPLE, hit_ratio
 
@@ -86,6 +87,18 @@ def test_a_healthy_run_passes_with_full_score(catalog: Catalog) -> None:
     assert result.reasons == []
     assert result.exit_code == 0
     assert result.requests == 1000
+
+
+def test_fast_answers_at_a_lower_rate_than_asked_fail_and_say_so_first(catalog: Catalog) -> None:
+    shortfall = "load not delivered: the sustained shape asked 300 RPS, 105 RPS were sent"
+    result = undelivered(evaluate(healthy(), catalog), shortfall)
+    assert result.verdict is Verdict.FAIL
+    assert result.exit_code == 1
+    assert result.reasons[0] == shortfall
+    assert result.score == 100.0  # the SLOs stay as measured
+    assert undelivered(evaluate(healthy(), catalog), "") == evaluate(healthy(), catalog)
+    nothing = evaluate([], catalog)
+    assert undelivered(nothing, shortfall).verdict is Verdict.ERROR  # no load is no judgement
 
 
 def test_thresholds_and_scopes_come_from_the_catalog(catalog: Catalog) -> None:

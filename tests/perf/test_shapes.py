@@ -139,16 +139,62 @@ def _snapshot(requests: int, latency_ms: int, failures: int = 0) -> list[GroupSt
 def test_step_search_stops_at_the_first_step_that_misses_a_key_slo() -> None:
     search = StepSearch(load_catalog())
     assert search.finish_step(Stage(rps=100, duration_s=10), _snapshot(1000, 20))
-    # Cumulative statistics: the second step adds 1000 requests at 40 ms.
-    second = [GroupStats("GET", "browse /products", 2000, 0, {20: 1000, 40: 1000})]
+    # Cumulative statistics: the second step adds 2000 requests at 40 ms.
+    second = [GroupStats("GET", "browse /products", 3000, 0, {20: 1000, 40: 2000})]
     assert search.finish_step(Stage(rps=200, duration_s=10), second)
-    third = [GroupStats("GET", "browse /products", 3000, 0, {20: 1000, 40: 1000, 800: 1000})]
+    third = [GroupStats("GET", "browse /products", 6000, 0, {20: 1000, 40: 2000, 800: 3000})]
     assert not search.finish_step(Stage(rps=300, duration_s=10), third)
     assert search.knee_rps == 200
     assert search.broke
     assert search.held == second
     assert [r.p95_ms for r in search.results] == [20, 40, 800]
-    assert [r.achieved_rps for r in search.results] == [100, 100, 100]
+    assert [r.achieved_rps for r in search.results] == [100, 200, 300]
+    assert [r.reason for r in search.results] == ["", "", ""]
+
+
+def test_a_step_whose_load_was_not_delivered_breaks_even_with_fast_answers() -> None:
+    # 200 RPS asked, 110 sent, all fast: the target kept up with a lower rate than asked, and
+    # the knee must not claim 200.
+    search = StepSearch(load_catalog())
+    assert search.finish_step(Stage(rps=100, duration_s=30), _snapshot(3000, 5), 1.6)
+    assert not search.finish_step(Stage(rps=200, duration_s=30), _snapshot(6300, 5), 1.6)
+    assert search.knee_rps == 100
+    assert search.results[-1].achieved_rps == 110
+    assert "load not delivered" in search.results[-1].reason
+    assert "asked 200 RPS, 110 RPS were sent" in search.results[-1].reason
+
+
+def test_a_run_short_of_its_shape_is_named_and_a_delivered_one_is_not() -> None:
+    config = load_config(environ={})
+    plan = ShapePlan(config, "sustained", mean_requests=1.6, catalog=load_catalog())
+    seconds = sum(stage.duration_s for stage in plan.stages)
+    planned = plan.planned_requests()
+    # The start-up ramp and first gaps lose a few seconds' worth, and no more.
+    assert 300 * seconds * 0.95 < planned < 300 * seconds
+    assert plan.delivery(int(planned)) == ""
+    assert plan.delivery(int(planned * 0.95)) == ""  # Poisson noise and a slow tick or two
+    reason = plan.delivery(int(105 * seconds))
+    assert "load not delivered: the sustained shape asked 300 RPS, 105 RPS were sent" in reason
+    smoke = ShapePlan(config, "smoke", mean_requests=1.6, catalog=load_catalog())
+    assert smoke.delivery(int(smoke.planned_requests() * 0.9)) == ""
+    assert smoke.delivery(int(smoke.planned_requests() * 0.5)) != ""
+
+
+def test_a_step_search_judges_each_step_not_the_whole_run() -> None:
+    plan = ShapePlan(load_config(environ={}), "step", mean_requests=1.6, catalog=load_catalog())
+    assert plan.delivery(0) == ""
+
+
+def test_an_unchanged_user_count_keeps_the_ramp_rate_it_was_given() -> None:
+    # Locust restarts a ramp whenever the spawn rate it is told changes: a 300 RPS run whose
+    # second tick said "same users, 1 user/s" ramped at 1 user/s and sent a third of its load.
+    config = load_config(environ={})
+    plan = ShapePlan(config, "sustained", mean_requests=1.6, catalog=load_catalog())
+    first = plan.tick(0, _no_snapshot)
+    assert first is not None
+    users, rate = first
+    assert rate == spawn_rate(0, users, config.ramp_s) > 1
+    assert [plan.tick(t, _no_snapshot) for t in (1, 2, 30)] == [first] * 3
 
 
 def _no_snapshot() -> list[GroupStats]:
@@ -172,8 +218,12 @@ def test_step_plan_stops_when_a_step_breaks_and_reports_the_knee() -> None:
     config = load_config(environ={})
     plan = ShapePlan(config, "step", mean_requests=1.5, catalog=load_catalog())
     step_s = plan.stages[0].duration_s
-    cumulative = {0: _snapshot(1000, 20), 1: _snapshot(2000, 20)}
-    cumulative[2] = [GroupStats("GET", "browse /products", 3000, 0, {20: 2000, 900: 1000})]
+    # Cumulative statistics of steps that each delivered their rate.
+    sent = [int(stage.rps * step_s) for stage in plan.stages[:3]]
+    cumulative = {0: _snapshot(sent[0], 20), 1: _snapshot(sent[0] + sent[1], 20)}
+    cumulative[2] = [
+        GroupStats("GET", "browse /products", sum(sent), 0, {20: sent[0] + sent[1], 900: sent[2]})
+    ]
     ticks = [plan.tick(i * step_s + 1, lambda i=i: cumulative[i - 1]) for i in range(3)]
     assert all(tick is not None for tick in ticks)
     assert plan.tick(3 * step_s + 1, lambda: cumulative[2]) is None
