@@ -6,12 +6,13 @@ and the p95 comes from wrk's own latency histogram (a Lua `done` hook prints it)
 CPU per request is its process tree's CPU time (psutil) over the requests wrk counted. The
 Locust row runs one Locust process (FastHttpUser, no wait) against a canned responder that
 costs a few microseconds a request, so it shows the generator's capacity, not a server's.
+`--journey-mix` adds the perf suite's sustained and step shapes (`assay run perf`), minutes each.
 
 The results (rows with their targets, machine, commit, date, options) go to a JSON file,
 perf/bench/results.json unless `--results` says otherwise or `--no-record` says not to.
 
     python -m perf.bench [--workers 2] [--duration 5] [--postgres URL] [--redis URL]
-                         [--no-postgres] [--results PATH | --no-record]
+                         [--no-postgres] [--journey-mix] [--results PATH | --no-record]
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from perf.bench import journeys
 from perf.bench.load import (
     MIX_LUA,
     PRODUCT_LUA,
@@ -122,6 +125,11 @@ def measure(args: argparse.Namespace) -> list[Record]:
             locust,
         ),
     ]
+    if args.journey_mix:
+        with tempfile.TemporaryDirectory(prefix="assay-bench-runs-") as runs:
+            rows += journeys.measure(Path(runs), args.journey_target_url)
+    else:
+        rows += journeys.not_measured()
     return rows
 
 
@@ -172,6 +180,16 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
     made.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     made.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    made.add_argument(
+        "--journey-mix",
+        action="store_true",
+        help="also run the perf suite's sustained and step shapes (minutes each)",
+    )
+    made.add_argument(
+        "--journey-target-url",
+        default=None,
+        help="run the journey mix against this target instead of a managed default one",
+    )
     record = made.add_mutually_exclusive_group()
     record.add_argument("--results", type=Path, default=RESULTS, help="results file to write")
     record.add_argument("--no-record", action="store_true", help="print only; write no file")

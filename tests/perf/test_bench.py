@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from perf.bench.results import read
-from perf.bench.targets import AUTH_READ, CACHED_READ, SQLITE
+from perf.bench.targets import AUTH_READ, CACHED_READ, KNEE, MANAGED_DEFAULT, SQLITE, SUSTAINED
 
 
 @pytest.mark.slow
@@ -50,5 +50,8 @@ def test_the_benchmark_prints_its_table_and_records_it(tmp_path: Path) -> None:
     assert authenticated["figures"]["cpu_ms_per_request"] > 0  # the server's CPU was read
     assert authenticated["figures"]["errors"] == 0  # every token was accepted
     assert authenticated["target"]["source"] == "issue 16"
+    # Without --journey-mix its rows are there with their targets, not measured.
+    assert rows[(SUSTAINED, MANAGED_DEFAULT)]["meets_target"] is None
+    assert {key for key, _ in rows} >= {KNEE}
     assert recorded["options"]["no_postgres"] is True
     assert recorded["machine"]["cores"] >= 1

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from perf.bench import cpu
+from assay.summary import SloResult, Summary, Verdict
+from perf.bench import cpu, journeys
 from perf.bench.__main__ import parser, render
 from perf.bench.load import Level
 from perf.bench.results import Kind, Record, document, level_record, read, redact, write
@@ -26,6 +27,7 @@ from perf.bench.targets import (
     SUSTAINED,
     goal_for,
 )
+from perf.config import DEFAULT_CONFIG, load_config
 
 MACHINE = {
     "cores": 2,
@@ -36,6 +38,7 @@ MACHINE = {
 }
 GIT = {"sha": "abc1234", "dirty": True, "changed": ["perf/bench/load.py"]}
 WHEN = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+CONFIG = load_config(DEFAULT_CONFIG)  # the shipped shapes, whatever ASSAY_PERF_CONFIG says
 
 
 def level(rps: float, p95: float, errors: int = 0, cpu_ms: float | None = None) -> Level:
@@ -145,6 +148,72 @@ def test_the_printed_table_says_each_rows_target_and_verdict(tmp_path: Path) -> 
     cached = next(line for line in table.splitlines() if "PostgreSQL + Redis" in line)
     assert "≥ 60 % of the bare-FastAPI ceiling: NOT met" in cached
     assert "2.25" in next(line for line in table.splitlines() if line.startswith("auth "))
+
+
+def summary(metrics: dict[str, object], slos: list[SloResult], verdict: Verdict) -> Summary:
+    return Summary(
+        suite="perf",
+        verdict=verdict,
+        started_at=WHEN,
+        finished_at=WHEN,
+        duration_s=1.0,
+        slos=slos,
+        metrics=metrics,
+    )
+
+
+def p95(observed: float, scope: str | None) -> SloResult:
+    return SloResult(
+        id="SLO-LATENCY-P95", objective=300, unit="ms", observed=observed, verdict=Verdict.PASS,
+        scope=scope,
+    )  # fmt: skip
+
+
+def test_a_sustained_runs_summary_becomes_its_row(tmp_path: Path) -> None:
+    slos = [p95(180.0, None), p95(120.0, "journey:browse"), p95(290.0, "journey:checkout")]
+    metrics = {"achieved_rps": 296.4, "requests": 88_000, "failures": 0, "stages": [{"rps": 300}]}
+    path = summary(metrics, slos, Verdict.PASS).write(tmp_path)
+    row = journeys.record(SUSTAINED, path, CONFIG, MANAGED_DEFAULT).as_json()
+    assert row["kind"] == Kind.JOURNEY_MIX
+    assert row["measurement"] == "journey mix, sustained shape (300 RPS for 300 s)"
+    figures = row["figures"]
+    assert figures["verdict"] == "pass"
+    assert figures["achieved_rps"] == 296.4
+    assert figures["p95_ms"] == 180.0
+    assert figures["journey_p95_ms"] == {"browse": 120.0, "checkout": 290.0}
+    assert figures["max_journey_p95_ms"] == 290.0
+    assert row["meets_target"] is True
+
+
+def test_a_step_runs_knee_is_the_rate_achieved_at_the_last_step_that_held(tmp_path: Path) -> None:
+    steps = [
+        {"rps": 100, "achieved_rps": 99.1, "p95_ms": 80.0, "error_rate": 0, "verdict": "pass"},
+        {"rps": 200, "achieved_rps": 187.5, "p95_ms": 250.0, "error_rate": 0, "verdict": "pass"},
+        {"rps": 300, "achieved_rps": 150.2, "p95_ms": 900.0, "error_rate": 0, "verdict": "fail"},
+    ]
+    metrics = {"knee_rps": 200, "slo_broke": True, "steps": steps, "failures": 0}
+    path = summary(metrics, [p95(170.0, None)], Verdict.PASS).write(tmp_path)
+    row = journeys.record(KNEE, path, CONFIG, MANAGED_DEFAULT).as_json()
+    assert row["figures"]["knee_rps"] == 200
+    assert row["figures"]["knee_achieved_rps"] == 187.5
+    assert row["figures"]["p95_ms"] == 250.0
+    assert row["meets_target"] is False  # 1,000 asked
+    assert row["target"]["text"].endswith("(asked of the local stack)")
+    broken = {"knee_rps": None, "slo_broke": True, "steps": steps[2:], "failures": 3}
+    path = summary(broken, [], Verdict.FAIL).write(tmp_path / "broken")
+    nothing_held = journeys.record(KNEE, path, CONFIG, MANAGED_DEFAULT).as_json()
+    assert nothing_held["figures"]["knee_achieved_rps"] == 0.0
+    assert nothing_held["meets_target"] is False
+
+
+def test_journey_rows_without_a_run_keep_their_targets_and_say_why() -> None:
+    missing = journeys.record(SUSTAINED, None, CONFIG, MANAGED_DEFAULT).as_json()
+    assert missing["note"] == "the run wrote no summary.json"
+    assert missing["meets_target"] is None
+    placeholders = [r.as_json() for r in journeys.not_measured(CONFIG)]
+    assert [r["key"] for r in placeholders] == [SUSTAINED, KNEE]
+    assert all(r["target"] and r["meets_target"] is None for r in placeholders)
+    assert all("--journey-mix" in r["note"] for r in placeholders)
 
 
 def test_server_cpu_counts_each_process_from_its_own_start() -> None:
