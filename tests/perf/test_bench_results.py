@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def test_the_printed_table_says_each_rows_target_and_verdict(tmp_path: Path) -> 
     assert "2.25" in next(line for line in table.splitlines() if line.startswith("auth "))
 
 
-def summary(metrics: dict[str, object], slos: list[SloResult], verdict: Verdict) -> Summary:
+def summary(metrics: Mapping[str, object], slos: list[SloResult], verdict: Verdict) -> Summary:
     return Summary(
         suite="perf",
         verdict=verdict,
@@ -158,7 +159,7 @@ def summary(metrics: dict[str, object], slos: list[SloResult], verdict: Verdict)
         finished_at=WHEN,
         duration_s=1.0,
         slos=slos,
-        metrics=metrics,
+        metrics=dict(metrics),
     )
 
 
