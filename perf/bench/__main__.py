@@ -9,7 +9,8 @@ costs a few microseconds a request, so it shows the generator's capacity, not a 
 `--journey-mix` adds the perf suite's sustained and step shapes (`assay run perf`), minutes each.
 
 The results (rows with their targets, machine, commit, date, options) go to a JSON file,
-perf/bench/results.json unless `--results` says otherwise or `--no-record` says not to.
+perf/bench/results.json unless `--results` says otherwise or `--no-record` says not to; the
+README's performance table is rendered from it by `python -m perf.bench.readme`.
 
     python -m perf.bench [--workers 2] [--duration 5] [--postgres URL] [--redis URL]
                          [--no-postgres] [--journey-mix] [--results PATH | --no-record]
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render(contents["rows"], args.workers))
     if not args.no_record:
         path = write(args.results, contents)
-        print(f"\nrecorded in {path}")
+        print(f"\nrecorded in {path}; `python -m perf.bench.readme` renders the README table")
     return 0
 
 
