@@ -53,7 +53,7 @@ def _what(row: Mapping[str, Any]) -> str:
         details.append(f"knee at {figures['knee_rps']:,g} RPS asked")
     if row["note"]:
         details.append(row["note"])
-    return str(row["measurement"]) + (f" ({'; '.join(details)})" if details else "")
+    return str(row["measurement"]) + (f": {'; '.join(details)}" if details else "")
 
 
 def row_line(row: Mapping[str, Any]) -> str:
@@ -78,10 +78,9 @@ def row_line(row: Mapping[str, Any]) -> str:
 def caption(results: Mapping[str, Any]) -> str:
     """Which run, machine and commit the table comes from."""
     host, git = results["machine"], results["commit"]
-    changed = len(git.get("changed") or [])
-    at = f"commit `{git['sha']}`" + (
-        f" with uncommitted changes to {changed} file(s)" if git.get("dirty") else ""
-    )
+    changed = list(git.get("changed") or [])
+    named = ", ".join(f"`{path}`" for path in changed[:3]) + (", ..." if len(changed) > 3 else "")
+    at = f"commit `{git['sha']}`" + (f" with uncommitted changes ({named})" if changed else "")
     return (
         f"Measured {results['date']} by `{results['command']}` at {at}, on {host['cpu_model']}, "
         f"{host['cores']} cores, {host['memory_gib']:g} GiB, {host['python']}, "
