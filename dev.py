@@ -15,6 +15,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("ASSAY_VENV", ROOT / ".venv"))
 BIN = VENV / "bin"
 STAMP = VENV / ".assay-install-stamp"
+# How long the install before the main job took: `assay run` records it beside its own times.
+SETUP_ENV = "ASSAY_SETUP_S"
 
 # What each short command expands to; anything else runs from .venv/bin as is.
 COMMANDS: dict[str, list[str]] = {
@@ -54,15 +57,19 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def ensure_installed() -> None:
-    """Create the virtual environment and install the project once per pyproject change."""
+def ensure_installed() -> bool:
+    """Create the virtual environment and install the project once per pyproject change.
+
+    True when it created or installed anything.
+    """
     if sys.version_info < (3, 11):
         sys.exit(f"Assay needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if not (BIN / "python").exists():
+    created = not (BIN / "python").exists()
+    if created:
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     if STAMP.exists() and STAMP.read_text() == _fingerprint():
-        return
+        return created
     print("dev.py: installing Assay and its dependencies into .venv", flush=True)
     python = str(BIN / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
@@ -74,14 +81,18 @@ def ensure_installed() -> None:
         env=uv_env,
     )
     STAMP.write_text(_fingerprint())
+    return True
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__)
         return 0 if argv else 2
-    ensure_installed()
+    began = time.monotonic()
+    installed = ensure_installed()
     env = {**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    if installed and argv[0] == "run":
+        env[SETUP_ENV] = f"{time.monotonic() - began:.1f}"
     os.chdir(ROOT)
     failed = [
         " ".join(step)

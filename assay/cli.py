@@ -13,9 +13,9 @@ from rich.table import Table
 
 from assay import generators
 from assay.catalog.check import PROJECT_ROOT, check_catalog
+from assay.record import CiTimings, LateTimings, RunTimings, load_run
 from assay.record import RunError as RecordError
-from assay.record import load_run
-from assay.run import Run, RunError, runs_dir
+from assay.run import RUN_ID_PATTERN, Run, RunError, runs_dir
 from assay.screen import (
     FAILING,
     Built,
@@ -23,6 +23,7 @@ from assay.screen import (
     print_artefacts,
     print_check,
     print_run_summary,
+    print_timings,
     verdict_text,
 )
 from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
@@ -40,6 +41,8 @@ COMMANDS_GROUP = "assay.commands"
 # A run exits 0 only if every suite judged the target and passed: skipped is not green.
 NOT_GREEN = {*FAILING, Verdict.SKIPPED}
 DESELECT_TAGS_ENV = "ASSAY_DESELECT_TAGS"
+# dev.py's install time before the main job, which `assay run` records with its own.
+SETUP_ENV = "ASSAY_SETUP_S"
 
 
 def _error_summary(suite: str, reason: str, started_at: float) -> Summary:
@@ -98,6 +101,8 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="The catalog of requirements, SLOs, controls, risks and ADRs.")
 app.add_typer(catalog_app, name="catalog")
+timings_app = typer.Typer(help="How long a run, and the CI job around it, took.")
+app.add_typer(timings_app, name="timings")
 
 
 @app.command("run")
@@ -165,8 +170,20 @@ def run_command(
             ),
         ),
     ] = None,
+    setup_s: Annotated[
+        float | None,
+        typer.Option(
+            "--setup-seconds",
+            envvar=SETUP_ENV,
+            min=0,
+            hidden=True,
+            help="Seconds an install took before this run (dev.py sets it); recorded in run.json.",
+        ),
+    ] = None,
 ) -> None:
     """Run suites against one target, record them in a run directory, then build its artefacts."""
+    began = time.monotonic()
+    os.environ.pop(SETUP_ENV, None)  # this run's setup, not that of any run its suites start
     named = [*(suites or []), *(n.strip() for n in (suite_list or "").split(",") if n.strip())]
     chosen = _resolve(named)
     try:
@@ -191,6 +208,7 @@ def run_command(
     console.print(f"run {run.run_id}: {', '.join(s.name for s in chosen)}", highlight=False)
     summaries: list[Summary] = []
     started = time.monotonic()
+    target_s = 0.0  # starting and stopping the target: the run's time outside its suites
     target: Target | None = None
     try:
         where = target_url or "a local reference service"
@@ -200,22 +218,38 @@ def run_command(
                 target_url, log_dir=run.directory / "target", service_env=service_env
             )
             target = target_context.__enter__()
+        target_s = time.monotonic() - started
         try:
             run.record_target(target)
             summaries = [_run_suite(suite, run, target, min_share) for suite in chosen]
         finally:
+            stopping = time.monotonic()
             with console.status("Stopping target …"):
                 target_context.__exit__(None, None, None)
+            target_s += time.monotonic() - stopping
     except TargetError as exc:
+        if target is None:  # it never came up: waiting for it was the target's time
+            target_s = time.monotonic() - started
         console.print(f"[red]target unavailable:[/] {exc}", highlight=False)
         for suite in chosen:
             summaries.append(_error_summary(suite.name, f"target unavailable: {exc}", started))
             run.record_suite(summaries[-1])
-    run.finish()
+    sealed = RunTimings(
+        setup_s=setup_s,
+        target_s=round(target_s, 3),
+        suites={summary.suite: summary.duration_s for summary in summaries},
+    )
+    run.finish(sealed)  # before the generators: the evidence pack seals run.json as it is now
     built = _generate(run) if generate else []
+    late = LateTimings(
+        run_id=run.run_id,
+        total_s=round(time.monotonic() - began, 3),
+        generators={b.name: round(b.duration_s, 3) for b in built},
+    )
+    run.record_late_timings(total_s=late.total_s, generators=late.generators)
     print_run_summary(run, target, summaries)
     print_artefacts(run, built)
-    console.print(f"total {time.monotonic() - started:.1f} s")
+    print_timings(sealed, late)
     failed_generators = [b for b in built if b.error]
     if failed_generators or any(summary.verdict in NOT_GREEN for summary in summaries):
         raise typer.Exit(1)
@@ -273,6 +307,47 @@ def catalog_check_command(
     print_check(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _phase(value: str) -> tuple[str, float]:
+    name, _, seconds = value.partition("=")
+    try:
+        parsed = float(seconds)
+    except ValueError:
+        parsed = -1.0
+    if not name.strip() or not parsed >= 0:
+        raise typer.BadParameter(f"{value!r} is not NAME=SECONDS (seconds >= 0)")
+    return name.strip(), parsed
+
+
+@timings_app.command("record")
+def timings_record_command(
+    run_id: Annotated[str, typer.Argument(help="The run the CI job's main job made.")],
+    phases: Annotated[
+        list[str],
+        typer.Option("--phase", help="A CI phase's wall time as NAME=SECONDS (repeatable)."),
+    ],
+    tests_exit: Annotated[
+        int | None, typer.Option("--tests-exit", help="The tests' (pytest's) exit code.")
+    ] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", envvar="ASSAY_RUNS_DIR", help="Where run directories live."),
+    ] = None,
+) -> None:
+    """Record the CI job's phase times beside its main job's run, in the run's timings.json.
+
+    Not in run.json: the run's evidence pack sealed that file before CI's phases ended.
+    """
+    if not RUN_ID_PATTERN.match(run_id):
+        raise typer.BadParameter(f"{run_id!r} is not a run id like 20261126T080000Z-1a2b3c")
+    ci = CiTimings(phases=dict(_phase(value) for value in phases), tests_exit=tests_exit)
+    try:
+        path = Run.resume(run_id, runs or runs_dir()).record_late_timings(ci=ci)
+    except RunError as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(f"CI timings recorded in {path}", highlight=False)
 
 
 def _plug_in_commands(target: typer.Typer) -> None:

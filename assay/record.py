@@ -21,6 +21,8 @@ from assay.summary import Summary, Verdict
 
 # Folders a run directory holds that are outputs of generators, not suite results.
 GENERATED = frozenset({"evidence", "reports"})
+# Timings measured after the evidence pack sealed run.json (see LateTimings).
+TIMINGS_JSON = "timings.json"
 
 
 class RunError(Exception):
@@ -59,6 +61,45 @@ class RunProvenance(BaseModel):
     host: str | None = None
 
 
+class RunTimings(BaseModel):
+    """How long the run's phases before its generators took, in seconds (run.json `timings`).
+
+    Each suite's time is its summary's `duration_s`, recorded once in run.json's suite entry
+    and read from there into `suites`, not written a second time.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    setup_s: float | None = None  # dev.py's install before the main job, when it ran one
+    target_s: float | None = None  # starting and stopping the target
+    suites: dict[str, float] = Field(default_factory=dict)
+
+
+class CiTimings(BaseModel):
+    """The CI job around the main job: each phase's wall time and the tests' exit code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    phases: dict[str, float] = Field(default_factory=dict)
+    tests_exit: int | None = None
+
+
+class LateTimings(BaseModel):
+    """The run's `timings.json`: what is measured after the evidence pack sealed run.json.
+
+    The evidence generator hashes run.json into the signed pack, so the generators' times,
+    the run's total and CI's phases go to this file beside it, which the pack does not claim;
+    the pack's run.json and the run directory's stay the same bytes.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    total_s: float | None = None  # `assay run`'s wall time, setup by dev.py not included
+    generators: dict[str, float] = Field(default_factory=dict)
+    ci: CiTimings | None = None
+
+
 class RunRecord(BaseModel):
     """The `run.json` at the top of a run directory."""
 
@@ -72,12 +113,14 @@ class RunRecord(BaseModel):
     environment: RunEnvironment = Field(default_factory=RunEnvironment)
     provenance: RunProvenance = Field(default_factory=RunProvenance)
     suites: dict[str, Verdict] = Field(default_factory=dict)
+    timings: RunTimings = Field(default_factory=RunTimings)  # only suites in older runs
 
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
         # Accept both `"git_commit": "…"` and `"git": {"commit": "…"}`, suites as
         # `{name: verdict}` or `{name: {"verdict": …, "finished_at": …}}`, and null target.
+        # Suite durations come from the suite entries into `timings.suites`.
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -88,6 +131,16 @@ class RunRecord(BaseModel):
             data.pop("target", None)
         suites = data.get("suites") or {}
         if isinstance(suites, dict):
+            timings = dict(data.get("timings") or {})
+            timings.setdefault(
+                "suites",
+                {
+                    name: entry["duration_s"]
+                    for name, entry in suites.items()
+                    if isinstance(entry, dict) and entry.get("duration_s") is not None
+                },
+            )
+            data["timings"] = timings
             data["suites"] = {
                 name: entry.get("verdict") if isinstance(entry, dict) else entry
                 for name, entry in suites.items()
@@ -151,6 +204,16 @@ def load_run(path: Path) -> Run:
         except ValidationError as exc:
             raise RunError(f"{summary_path}: does not fit summary.json: {exc}") from exc
     return Run(path=path, record=record, summaries=summaries)
+
+
+def load_late_timings(path: Path) -> LateTimings | None:
+    """A run directory's timings.json, or None when the run has none (made before them)."""
+    if not (path / TIMINGS_JSON).is_file():
+        return None
+    try:
+        return LateTimings.model_validate(_read_json(path / TIMINGS_JSON))
+    except ValidationError as exc:
+        raise RunError(f"{path / TIMINGS_JSON}: does not fit {TIMINGS_JSON}: {exc}") from exc
 
 
 def load_runs(runs_dir: Path) -> list[Run]:

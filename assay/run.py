@@ -22,7 +22,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from assay.catalog.model import CATALOG_DIR
+from assay.record import TIMINGS_JSON, CiTimings, LateTimings, RunTimings
 from assay.summary import Summary, Verdict, utcnow
 from assay.target import Target
 
@@ -232,14 +235,18 @@ class Run:
         return data
 
     @contextmanager
-    def _locked(self) -> Iterator[dict[str, Any]]:
-        # Suites may finish in parallel processes: serialise read-modify-write of run.json.
+    def _locked(self, name: str = RUN_JSON) -> Iterator[dict[str, Any]]:
+        # Suites may finish in parallel processes: serialise read-modify-write of run.json
+        # (and of timings.json, which starts empty).
+        path = self.directory / name
         with (self.directory / ".run.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                data = self.read()
+                data: dict[str, Any] = (
+                    json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+                )
                 yield data
-                _atomic_write_json(self.run_json, data)
+                _atomic_write_json(path, data)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -273,10 +280,39 @@ class Run:
             data["finished_at"] = utcnow().isoformat()
         return path
 
-    def finish(self) -> None:
-        """Stamp the run's end time (a resumed run moves it forward)."""
+    def finish(self, timings: RunTimings | None = None) -> None:
+        """Stamp the run's end time (a resumed run moves it forward) and its phases' times.
+
+        Called before the generators, so the evidence pack seals what is written here; a
+        resumed run keeps the latest invocation's timings. Suite times stay in their entries.
+        """
         with self._locked() as data:
             data["finished_at"] = utcnow().isoformat()
+            if timings is not None:
+                data["timings"] = timings.model_dump(exclude={"suites"}, exclude_none=True)
+
+    def record_late_timings(
+        self,
+        *,
+        total_s: float | None = None,
+        generators: Mapping[str, float] | None = None,
+        ci: CiTimings | None = None,
+    ) -> Path:
+        """Add to timings.json what is measured after the evidence pack sealed run.json."""
+        with self._locked(TIMINGS_JSON) as data:
+            try:
+                current = LateTimings.model_validate({**data, "run_id": self.run_id})
+            except ValidationError as exc:
+                raise RunError(f"{self.directory / TIMINGS_JSON}: {exc}") from exc
+            if total_s is not None:
+                current.total_s = total_s
+            if generators is not None:
+                current.generators = dict(generators)
+            if ci is not None:
+                current.ci = ci
+            data.clear()
+            data.update(current.model_dump(mode="json", exclude_none=True))
+        return self.directory / TIMINGS_JSON
 
     def verdicts(self) -> dict[str, Verdict]:
         """Each recorded suite's verdict."""

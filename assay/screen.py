@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.catalog.check import CheckReport
-from assay.run import Run
+from assay.record import TIMINGS_JSON, LateTimings, RunTimings
+from assay.run import RUN_JSON, Run
 from assay.summary import Summary, Verdict
 from assay.target import Target
 
@@ -126,6 +127,38 @@ def print_artefacts(run: Run, built: list[Built]) -> None:
         console.print(
             f"  [green]✔[/] {item.name} ({item.duration_s:.1f} s): {where}{more}", highlight=False
         )
+
+
+def _phase(name: str, seconds: float, parts: dict[str, float] | None = None) -> str:
+    detail = " · ".join(f"{part} {value:.1f}" for part, value in (parts or {}).items())
+    return f"  {name:<11}{seconds:>8.1f} s" + (f"  {detail}" if detail else "")
+
+
+def timing_lines(sealed: RunTimings, late: LateTimings) -> list[str]:
+    """The block `assay run` ends with: each phase's wall time, the total and where they are."""
+    lines = ["timings"]
+    if sealed.setup_s is not None:
+        lines.append(_phase("setup", sealed.setup_s) + "  (dev.py's install)")
+    if sealed.target_s is not None:
+        lines.append(_phase("target", sealed.target_s) + "  (start and stop)")
+    lines.append(_phase("suites", sum(sealed.suites.values()), sealed.suites))
+    lines.append(_phase("generators", sum(late.generators.values()), late.generators))
+    total = late.total_s or 0.0
+    phases = (sealed.target_s or 0.0) + sum(sealed.suites.values()) + sum(late.generators.values())
+    if total - phases >= 0.05:  # so the lines add up to the total
+        lines.append(_phase("other", total - phases) + "  (loading code, recording the run)")
+    with_setup = f", {total + sealed.setup_s:.1f} s with setup" if sealed.setup_s else ""
+    lines.append(_phase("total", total) + with_setup)
+    lines.append(
+        f"  recorded in {RUN_JSON} (setup, target, suites) and {TIMINGS_JSON} (generators,"
+        " total: measured after the evidence pack sealed run.json)"
+    )
+    return lines
+
+
+def print_timings(sealed: RunTimings, late: LateTimings) -> None:
+    for line in timing_lines(sealed, late):
+        console.print(line, highlight=False)
 
 
 def print_check(report: CheckReport) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assay.record import load_late_timings, load_run
 from reference_service.flags import DEFAULT_FLAGS_FILE
 from reference_service.settings import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD
 from tests.reference_service.test_cli import served
@@ -47,6 +48,9 @@ def test_a_broken_target_fails_the_run_in_red(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL" in result.stdout, result.stdout[-4000:]
     assert "✘" in result.stdout  # the failing step is named on the summary screen
+    lines = result.stdout.rstrip().splitlines()
+    assert "timings" in lines[-8:], lines[-8:]  # the run ends with how long it took
+    assert lines[-1].startswith("  recorded in run.json"), lines[-1]
     (run_dir,) = [p.parent for p in runs.glob("*/run.json")]
     summary = json.loads((run_dir / "acceptance" / "summary.json").read_text())
     assert summary["verdict"] == "fail"
@@ -56,6 +60,7 @@ def test_a_broken_target_fails_the_run_in_red(tmp_path: Path) -> None:
 
 LAYOUT = [
     "run.json",
+    "timings.json",
     "acceptance/junit.xml",
     "acceptance/cucumber.json",
     "acceptance/summary.json",
@@ -105,3 +110,40 @@ def test_the_default_run_has_every_artefact_of_the_design() -> None:
     assert list(newest.glob("chaos/*.journal.json"))
     assert list(newest.glob("evidence/*.evidence.zip"))
     assert (newest.parent / "index.html").is_file()
+    # The main job's timings: suites' and target's in run.json, the generators' and the total
+    # (measured after the evidence pack) in timings.json.
+    timings = load_run(newest).record.timings
+    assert timings.target_s is not None
+    assert set(timings.suites) >= ALL_SUITES
+    late = load_late_timings(newest)
+    assert late is not None
+    assert late.total_s is not None
+    assert set(late.generators) == {"evidence", "reports", "index"}
+
+
+class _Exec(Exception):
+    """Raised instead of replacing the test process with the command."""
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_dev_py_passes_its_install_time_to_the_main_job(
+    monkeypatch: pytest.MonkeyPatch, installed: bool
+) -> None:
+    import dev
+
+    seen: dict[str, str] = {}
+
+    def execve(path: str, args: list[str], env: dict[str, str]) -> None:
+        seen.update(env)
+        raise _Exec
+
+    monkeypatch.chdir(dev.ROOT)  # dev.main changes into the checkout; restored afterwards
+    monkeypatch.delenv(dev.SETUP_ENV, raising=False)
+    monkeypatch.setattr(dev, "ensure_installed", lambda: installed)
+    monkeypatch.setattr(os, "execve", execve)
+    with pytest.raises(_Exec):
+        dev.main(["run"])
+    if installed:
+        assert float(seen[dev.SETUP_ENV]) >= 0  # `assay run` records it in run.json
+    else:
+        assert dev.SETUP_ENV not in seen

@@ -69,7 +69,10 @@ def stub() -> Iterator[StubService]:
         yield service
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["catalog"], ["catalog", "check"], ["suites"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["catalog"], ["catalog", "check"], ["suites"], ["timings", "record"]],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
