@@ -32,6 +32,25 @@ def test_the_main_job_is_assay_run_and_ci_checks_its_result() -> None:
     assert "main_job" in ci.splitlines()[-1]
 
 
+def test_ci_prints_and_records_its_phase_times_without_touching_its_exit_code() -> None:
+    # .ci/run names the main job's run, times apt, the main job and the tests, records them
+    # in that run (`assay timings record`, tests/assay/test_timings.py) and prints them last;
+    # a failed recording only says so, and the exit code stays the tests', then the main job's.
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = ci.splitlines()
+    assert 'ASSAY_RUN_ID="$run_id" python3 dev.py run || main_job=$?' in lines
+    record = next(i for i, line in enumerate(lines) if "dev.py assay timings record" in line)
+    call = " ".join(lines[record : record + 4])
+    assert '"$run_id" --tests-exit "$tests"' in call
+    for phase in ("apt", "main_job", "tests", "total"):
+        assert f"--phase {phase}=" in call, phase
+    assert call.rstrip().endswith('|| echo "CI timings could not be recorded in run $run_id" >&2')
+    assert lines.index("python3 dev.py test || tests=$?") < record
+    printed = next(i for i, line in enumerate(lines) if line.startswith('echo "CI wall time'))
+    assert record < printed < len(lines) - 4
+    assert lines[-1] == "exit $(( tests != 0 ? tests : main_job ))"
+
+
 def test_the_suite_tox_envs_are_the_assay_run_commands_ci_runs() -> None:
     # CI runs `assay run` with every suite (the main job) and `tox -e iac`; the suites' tox
     # environments must stay the same `assay run SUITE` the main job exercises, and the
