@@ -74,6 +74,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
             http=limited_protocol(settings),
         )
         return
+    # Several workers on one SQLite file wait for each other's write lock: in aiosqlite's
+    # thread, never on the loop's (reference_service/sqlite.py).
+    if settings.is_sqlite:
+        os.environ["SQLITE_INLINE"] = "false"
     # Several workers share one /metrics view through prometheus-client's multiprocess files.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reference-metrics-")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,12 +15,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import await_
 
+from reference_service import sqlite
 from reference_service.settings import Settings
-
-SQLITE_BEGIN = "sqlite_begin"  # execution option: how a SQLite transaction begins
-SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite writer waits for the write lock
+from reference_service.sqlite import SQLITE_BEGIN
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -84,86 +80,10 @@ def sync_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite", "sqlite", 1)
 
 
-class SqliteWriteGate:
-    """One write transaction at a time per process, handed over in FIFO order.
-
-    SQLite has one writer; a second `BEGIN IMMEDIATE` waits in SQLite's busy handler, which
-    sleeps 1, 2, 5 ... up to 100 ms between tries instead of waking when the lock frees. Under
-    load that turned a sub-millisecond wait into tens of milliseconds and let late comers
-    overtake early ones. Writers of this process queue here instead (an asyncio lock taken at
-    BEGIN, given back when the connection returns to the pool, after COMMIT or ROLLBACK);
-    SQLite's own lock still orders this process against others.
-    """
-
-    HOLDS = "assay_holds_write_gate"
-
-    def __init__(self, timeout_s: float) -> None:
-        self._lock = asyncio.Lock()
-        self._timeout_s = timeout_s
-
-    def enter(self, info: dict[Any, Any]) -> None:
-        """Take the gate for the connection whose `info` this is (inside SQLAlchemy's greenlet)."""
-        if info.get(self.HOLDS):
-            return  # a second transaction on the same checkout: it holds the gate already
-        await_(self._acquire())
-        info[self.HOLDS] = True
-
-    def leave(self, info: dict[Any, Any]) -> None:
-        """Give the gate back if this connection holds it."""
-        if info.pop(self.HOLDS, False):
-            self._lock.release()
-
-    async def _acquire(self) -> None:
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise PoolTimeoutError(
-                f"no write slot on the SQLite database within {self._timeout_s:g} s"
-            ) from None
-
-
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
     """Build the engine for the configured database (`pool_size` overrides the setting)."""
     if settings.is_sqlite:
-        engine = create_async_engine(
-            settings.database_url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-            pool_pre_ping=False,
-            hide_parameters=True,
-        )
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
-            # SQLAlchemy emits BEGIN itself (below), so the driver must not.
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            cursor.close()
-
-        gate = SqliteWriteGate(timeout_s=SQLITE_BUSY_TIMEOUT_S)
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn: Any) -> None:
-            # A deferred transaction that reads then writes fails at once with SQLITE_BUSY
-            # under concurrency instead of waiting, so writers take the write lock up front.
-            mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-            if mode != "DEFERRED":
-                gate.enter(conn.info)
-            try:
-                conn.exec_driver_sql(f"BEGIN {mode}")
-            except BaseException:
-                gate.leave(conn.info)
-                raise
-
-        @event.listens_for(engine.sync_engine.pool, "checkin")
-        def _checkin(_: Any, record: Any) -> None:
-            gate.leave(record.info)
-
-        return engine
+        return sqlite.create_engine(settings)
     size = pool_size or settings.db_pool_size
     return create_async_engine(
         settings.database_url,

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Unset is neither: no development password, and a JWT secret generated at start.
     app_env: AppEnv | None = None
     database_url: str = "sqlite+aiosqlite:///./reference.db"
+    # SQLite calls on the event loop's thread (reference_service/sqlite.py); `serve` turns it off
+    # for several workers, so a worker waiting for another's write lock never stalls its loop.
+    sqlite_inline: bool = True
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=5000, ge=100)
 

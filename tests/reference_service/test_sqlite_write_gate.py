@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from reference_service import db
+from reference_service import db, sqlite
 from reference_service.settings import Settings
 
 pytestmark = pytest.mark.req("REQ-INV-001")
@@ -104,7 +104,7 @@ def test_a_rolled_back_or_failed_transaction_gives_the_gate_back(
 
 
 def test_a_writer_that_cannot_get_the_gate_in_time_gets_a_database_timeout() -> None:
-    gate = db.SqliteWriteGate(timeout_s=0.05)
+    gate = sqlite.WriteGate(timeout_s=0.05)
 
     async def run() -> None:
         await gate._acquire()  # held, never given back
