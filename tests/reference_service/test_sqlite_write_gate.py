@@ -112,3 +112,34 @@ def test_a_writer_that_cannot_get_the_gate_in_time_gets_a_database_timeout() -> 
             await gate._acquire()
 
     asyncio.run(run())
+
+
+def _driver_connection(settings: Settings) -> object:
+    async def run() -> object:
+        engine = db.create_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                return type(raw.driver_connection)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_one_process_calls_sqlite_inline_and_several_through_aiosqlite_threads(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(sqlite_template, tmp_path)
+    assert _driver_connection(settings) is sqlite.InlineConnection
+    threaded = settings.model_copy(update={"sqlite_inline": False})
+    assert _driver_connection(threaded) is not sqlite.InlineConnection
+    # `serve --workers 2` on SQLite switches it off for its workers before gunicorn starts.
+    from reference_service import __main__ as cli
+
+    monkeypatch.setattr(cli.os, "execv", lambda _exe, _argv: None)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    monkeypatch.delenv("SQLITE_INLINE", raising=False)
+    cli.serve(settings, "127.0.0.1", 0, workers=2)
+    assert cli.os.environ["SQLITE_INLINE"] == "false"
+    assert Settings().sqlite_inline is False
