@@ -144,6 +144,20 @@ def undelivered(gate: GateResult, shortfall: str) -> GateResult:
     return replace(gate, verdict=Verdict.FAIL, reasons=[shortfall, *gate.reasons])
 
 
+def generator_overloaded(runner: object) -> str:
+    """Why the run's response times measure the load generator ('' when they do not): Locust
+    warns when a process of its own (or a worker) passed 90 % CPU, and a starved generator
+    sends late and times late."""
+    if getattr(runner, "cpu_warning_emitted", False) or getattr(
+        runner, "worker_cpu_warning_emitted", False
+    ):
+        return (
+            "load generator overloaded: a Locust process went above 90 % CPU, so its rate and "
+            "response times are not the target's (add workers: ASSAY_PERF_WORKERS)"
+        )
+    return ""
+
+
 def _scopes(groups: list[GroupStats]) -> list[tuple[str | None, Pooled]]:
     scopes: list[tuple[str | None, Pooled]] = [(None, pool(groups))]
     for journey in sorted({g.journey for g in groups}):

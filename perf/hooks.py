@@ -21,7 +21,7 @@ from assay.catalog import load_catalog
 from perf import summary
 from perf.config import OUT_ENV, WORKERS_ENV, load_config, shape_name
 from perf.data import DATA_ENV, TestData, from_environment
-from perf.gate import check_unjudged, evaluate, undelivered
+from perf.gate import check_unjudged, evaluate, generator_overloaded, undelivered
 from perf.journeys import Plan, Shopper
 from perf.metrics import catalog_cache_counts, hit_ratio
 from perf.plan import requests_per_iteration
@@ -81,6 +81,7 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     gate = evaluate(judged, catalog, cache_hit_ratio=ratio, unjudged=unjudged)
     if isinstance(shape, ThroughputShape):
         gate = undelivered(gate, shape.delivery(gate.requests))
+    gate = undelivered(gate, generator_overloaded(environment.runner))
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)
     # What the run was, for load requirements (assay.coverage): its shape and achieved rate.
     metrics.setdefault("shape", shape.name if isinstance(shape, ThroughputShape) else "custom")

@@ -18,9 +18,9 @@ from assay.summary import Verdict
 from perf.config import PerfConfig, Stage, users_for
 from perf.gate import ERRORS, LATENCY, GroupStats, evaluate
 
-# A run (or a step) delivered its load when it sent at least this share of the planned requests,
-# less three standard deviations of a paced count (Poisson arrivals of whole journeys).
-DELIVERED_SHARE = 0.9
+# A stage delivered its load when it sent at least this share of its planned requests, less
+# three standard deviations of a paced count (Poisson arrivals of whole journeys).
+DELIVERED_SHARE = 0.95
 
 # Requests one run of each journey sends (perf.journeys implements them; pacing needs this).
 REQUESTS_PER_JOURNEY: dict[str, float] = {
@@ -135,7 +135,11 @@ class StepSearch:
     _baseline: list[GroupStats] = field(default_factory=list)
 
     def finish_step(
-        self, stage: Stage, snapshot: list[GroupStats], mean_requests: float = 1.0
+        self,
+        stage: Stage,
+        snapshot: list[GroupStats],
+        mean_requests: float = 1.0,
+        planned: float | None = None,
     ) -> bool:
         """Judge the step that just ended (cumulative `snapshot`); False when it broke.
 
@@ -146,7 +150,7 @@ class StepSearch:
         overall = {r.id: r for r in gate.slos if r.scope is None}
         missed = any(r.verdict is Verdict.FAIL and self.catalog.slo(r.id).key for r in gate.slos)
         short = shortfall(
-            stage.rps * stage.duration_s,
+            stage.rps * stage.duration_s if planned is None else planned,
             gate.requests,
             mean_requests,
             f"the {stage.rps:g} RPS step",
@@ -188,6 +192,7 @@ class ShapePlan:
         self._index: int | None = None
         self._users = 0
         self._rate = 1.0
+        self._stage_ends: list[int] = []  # requests sent by the end of each finished stage
 
     def users_for(self, rps: float) -> int:
         """Users that produce `rps` requests per second at the configured pacing."""
@@ -200,12 +205,14 @@ class ShapePlan:
         index = stage_at(self.stages, elapsed_s)
         finished = self._index if index != self._index else None
         search = self.search
-        if (
-            finished is not None
-            and search
-            and not search.finish_step(self.stages[finished], snapshot(), self.mean_requests)
-        ):
-            return None
+        if finished is not None:
+            stats = snapshot()
+            self._stage_ends.append(sum(group.requests for group in stats))
+            planned = self.planned_requests(finished)
+            if search and not search.finish_step(
+                self.stages[finished], stats, self.mean_requests, planned
+            ):
+                return None
         self._index = index
         if index is None:
             return None
@@ -218,27 +225,41 @@ class ShapePlan:
             self._users = users
         return users, self._rate
 
-    def planned_requests(self) -> float:
-        """Requests the whole shape should send, less what its first ramp and start spread lose.
+    def planned_requests(self, index: int) -> float:
+        """Requests stage `index` should send, less what its ramp and the first gaps lose.
 
-        Users start over `ramp_s` and each waits a random first gap (mean 1 / user_rate), so
-        the first stage loses about rps x (ramp_s / 2 + 1 / user_rate) requests.
+        A rise in rate is spread over `ramp_s`, losing about half of it meanwhile; the first
+        stage also waits each user's random first gap (mean 1 / user_rate).
         """
-        total = sum(stage.rps * stage.duration_s for stage in self.stages)
-        if not self.stages:
-            return 0.0
-        lost = self.stages[0].rps * (self.config.ramp_s / 2 + 1 / self.config.user_rate)
-        return max(0.0, total - lost)
+        stage = self.stages[index]
+        before = self.stages[index - 1].rps if index > 0 else 0.0
+        lost = max(0.0, stage.rps - before) * self.config.ramp_s / 2
+        if index == 0:
+            lost += stage.rps / self.config.user_rate
+        return max(0.0, stage.rps * stage.duration_s - lost)
 
     def delivery(self, sent: int) -> str:
-        """Why the run's load fell short of the shape ('' when delivered, or for a step search,
-        whose steps are each judged on their own)."""
+        """Why the run's load fell short of its shape, stage by stage ('' when every stage was
+        delivered; a step search judges its steps as they end)."""
         if self.search is not None:
             return ""
-        seconds = sum(stage.duration_s for stage in self.stages)
-        asked = sum(stage.rps * stage.duration_s for stage in self.stages) / seconds
-        what = f"the {self.name} shape"
-        return shortfall(self.planned_requests(), sent, self.mean_requests, what, asked, seconds)
+        ends = self._stage_ends
+        if len(ends) < len(self.stages):  # ended early: the stages it finished, then the rest
+            ends = [*ends, sent]
+        reasons = []
+        for index, end in enumerate(ends):
+            stage = self.stages[index]
+            stage_sent = end - (ends[index - 1] if index else 0)
+            what = f"stage {index + 1} of the {self.name} shape"
+            if len(self.stages) == 1:
+                what = f"the {self.name} shape"
+            planned = self.planned_requests(index)
+            reason = shortfall(
+                planned, stage_sent, self.mean_requests, what, stage.rps, stage.duration_s
+            )
+            if reason:
+                reasons.append(reason)
+        return "; ".join(reasons)
 
     def report(self) -> dict[str, Any]:
         """What the shape adds to the summary's metrics."""

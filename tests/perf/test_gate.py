@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -21,6 +22,7 @@ from perf.gate import (
     SERVER_ERRORS,
     GroupStats,
     evaluate,
+    generator_overloaded,
     percentile,
     pool,
     undelivered,
@@ -263,3 +265,15 @@ def test_a_missed_slo_left_unjudged_leaves_its_requirement_unjudged(catalog: Cat
     standing = requirement_standing(run, catalog, "REQ-CAT-002")
     assert standing.standing is Standing.UNJUDGED  # not a pass on a 68.8 % hit ratio
     assert "unjudged: measured catalog cache 68.8" in standing.reason
+
+
+def test_a_generator_over_its_cpu_limit_fails_the_run_with_that_reason(catalog: Catalog) -> None:
+    calm = SimpleNamespace(cpu_warning_emitted=False, worker_cpu_warning_emitted=False)
+    assert generator_overloaded(calm) == ""
+    for flag in ("cpu_warning_emitted", "worker_cpu_warning_emitted"):
+        busy = SimpleNamespace(**{**vars(calm), flag: True})
+        reason = generator_overloaded(busy)
+        assert "load generator overloaded" in reason
+        result = undelivered(evaluate(healthy(), catalog), reason)
+        assert result.verdict is Verdict.FAIL
+        assert result.reasons[0] == reason

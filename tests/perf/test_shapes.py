@@ -9,6 +9,7 @@ import itertools
 import random
 import statistics
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -164,20 +165,40 @@ def test_a_step_whose_load_was_not_delivered_breaks_even_with_fast_answers() -> 
     assert "asked 200 RPS, 110 RPS were sent" in search.results[-1].reason
 
 
+def _sent(requests: int) -> Callable[[], list[GroupStats]]:
+    return lambda: _snapshot(requests, 20)
+
+
 def test_a_run_short_of_its_shape_is_named_and_a_delivered_one_is_not() -> None:
     config = load_config(environ={})
     plan = ShapePlan(config, "sustained", mean_requests=1.6, catalog=load_catalog())
-    seconds = sum(stage.duration_s for stage in plan.stages)
-    planned = plan.planned_requests()
+    seconds = plan.stages[0].duration_s
+    planned = plan.planned_requests(0)
     # The start-up ramp and first gaps lose a few seconds' worth, and no more.
     assert 300 * seconds * 0.95 < planned < 300 * seconds
-    assert plan.delivery(int(planned)) == ""
+    assert plan.delivery(int(planned)) == ""  # ended early: judged on what it sent so far
     assert plan.delivery(int(planned * 0.95)) == ""  # Poisson noise and a slow tick or two
     reason = plan.delivery(int(105 * seconds))
     assert "load not delivered: the sustained shape asked 300 RPS, 105 RPS were sent" in reason
     smoke = ShapePlan(config, "smoke", mean_requests=1.6, catalog=load_catalog())
-    assert smoke.delivery(int(smoke.planned_requests() * 0.9)) == ""
-    assert smoke.delivery(int(smoke.planned_requests() * 0.5)) != ""
+    assert smoke.delivery(int(smoke.planned_requests(0) * 0.95)) == ""
+    assert smoke.delivery(int(smoke.planned_requests(0) * 0.6)) != ""  # few requests: wide noise
+
+
+def test_each_stage_of_a_shape_is_judged_on_its_own() -> None:
+    # A spike whose peak was not delivered fails even when the run's total would pass.
+    config = load_config(environ={})
+    plan = ShapePlan(config, "spike", mean_requests=1.6, catalog=load_catalog())
+    first, peak, last = (plan.planned_requests(i) for i in range(3))
+    assert peak < 600 * 60  # the rise from 300 to 600 RPS is ramped
+    sent = [int(first), int(first + peak * 0.7), int(first + peak * 0.7 + last * 1.3)]
+    ticks = [0.0, 61.0, 121.0, 181.0]
+    for elapsed, total in zip(ticks, [0, *sent], strict=True):
+        plan.tick(elapsed, _sent(total))
+    reason = plan.delivery(sent[-1])
+    assert "stage 2 of the spike shape asked 600 RPS" in reason
+    assert "stage 1" not in reason
+    assert "stage 3" not in reason
 
 
 def test_a_step_search_judges_each_step_not_the_whole_run() -> None:
@@ -198,19 +219,19 @@ def test_an_unchanged_user_count_keeps_the_ramp_rate_it_was_given() -> None:
 
 
 def _no_snapshot() -> list[GroupStats]:
-    raise AssertionError("only a step search looks at statistics")
+    raise AssertionError("statistics are read only when a stage ends")
 
 
 def test_shape_plan_ticks_users_for_each_stage_then_stops() -> None:
     config = load_config(environ={})
     plan = ShapePlan(config, "spike", mean_requests=1.5, catalog=load_catalog())
-    users, rate = plan.tick(0, _no_snapshot) or (0, 0.0)
+    users, rate = plan.tick(0, _no_snapshot) or (0, 0.0)  # no stage has ended yet
     assert users == users_for(300, config.user_rate, 1.5)
     assert rate == pytest.approx(spawn_rate(0, users, config.ramp_s))
-    peak, _ = plan.tick(61, _no_snapshot) or (0, 0.0)
+    peak, _ = plan.tick(61, _sent(18000)) or (0, 0.0)
     assert peak == users_for(600, config.user_rate, 1.5)
-    assert (plan.tick(121, _no_snapshot) or (0, 0.0))[0] == users
-    assert plan.tick(180, _no_snapshot) is None
+    assert (plan.tick(121, _sent(54000)) or (0, 0.0))[0] == users
+    assert plan.tick(180, _sent(72000)) is None
     assert plan.report()["stages"][1] == {"rps": 600.0, "duration_s": 60.0}
 
 
