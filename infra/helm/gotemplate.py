@@ -148,6 +148,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trunc": lambda n, s: str(s)[:n],
     "trim": lambda s: str(s).strip(),
     "trimSuffix": lambda suffix, s: s[: -len(suffix)] if suffix and s.endswith(suffix) else s,
+    "replace": lambda old, new, s: str(s).replace(old, new),
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
     "not": lambda v: not _truthy(v),

@@ -53,11 +53,14 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def render(values_files: list[str], chart: Path = CHART) -> str:
-    """Render every template of the chart with the given extra values files."""
+def render(
+    values_files: list[str], chart: Path = CHART, overrides: dict[str, Any] | None = None
+) -> str:
+    """Render every template of the chart with the given extra values files, then overrides."""
     values = yaml.safe_load((chart / "values.yaml").read_text())
     for name in values_files:
         values = merge(values, yaml.safe_load((chart / name).read_text()) or {})
+    values = merge(values, overrides or {})
     meta = yaml.safe_load((chart / "Chart.yaml").read_text())
     root = {
         "Values": values,

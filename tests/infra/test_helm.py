@@ -96,6 +96,29 @@ def test_service_monitor_job_matches_the_alert_selector() -> None:
     assert service["metadata"]["labels"][monitor["spec"]["jobLabel"]] == "reference-service"
 
 
+def _runbook_urls(text: str) -> dict[str, str]:
+    rule = _find([d for d in yaml.safe_load_all(text) if d], "PrometheusRule", "assay-slo-alerts")
+    groups = rule["spec"]["groups"]
+    return {
+        r["alert"]: r["annotations"]["runbook_url"]
+        for g in groups
+        for r in g["rules"]
+        if "alert" in r
+    }
+
+
+def test_runbook_links_are_repository_paths_unless_a_base_url_makes_them_absolute() -> None:
+    # The repository links to nothing outside itself; a deployment that wants links
+    # Alertmanager can show sets prometheusRule.runbookBaseUrl to a web view of its commit.
+    paths = _runbook_urls(render.render([]))
+    assert paths
+    assert all(url.startswith("docs/runbooks/") for url in paths.values())
+    base = "https://git.example.test/acme/assay/blob/v1"
+    for given in (base, base + "/"):
+        rendered = render.render([], overrides={"prometheusRule": {"runbookBaseUrl": given}})
+        assert _runbook_urls(rendered) == {a: f"{base}/{path}" for a, path in paths.items()}
+
+
 def test_locust_runs_one_master_and_n_workers() -> None:
     docs = _docs("locust")
     master = _find(docs, "Deployment", "assay-locust-master")
