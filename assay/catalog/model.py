@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assay.catalog.errors import ErrorStatuses
+
 CATALOG_DIR = Path(__file__).resolve().parent
 
 
@@ -231,6 +233,7 @@ class Catalog(BaseModel):
     inline_skips: tuple[InlineSkip, ...] = ()
     unjudged_slos: tuple[UnjudgedSlo, ...] = ()
     could_not_judge: tuple[CouldNotJudge, ...] = ()
+    errors: ErrorStatuses | None = None  # slos.yaml `errors:`: what the error SLOs count
     duplicates: tuple[str, ...] = ()
 
     def all_ids(self) -> set[str]:
@@ -349,8 +352,15 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     waivers: dict[str, list[Any]] = {name: [] for name in _WAIVER_SECTIONS}
     seen: set[str] = set()
     duplicates: list[str] = []
+    errors: ErrorStatuses | None = None
     for path in sorted(folder.glob("*.yaml")):
         for section, items in _read(path).items():
+            if section == "errors":  # one mapping, not a list: what every error SLO counts
+                try:
+                    errors = ErrorStatuses.model_validate(items)
+                except ValidationError as exc:
+                    raise CatalogError(f"{path.name}: errors: {exc}") from exc
+                continue
             if (section in _WAIVER_SECTIONS or section in _SECTIONS) and not isinstance(
                 items, list
             ):
@@ -374,6 +384,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     return Catalog(
         **entries,
         **{name: tuple(items) for name, items in waivers.items()},
+        errors=errors,
         duplicates=tuple(duplicates),
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 SEL = 'job="reference-service"'
 API = f'{SEL},route!~"/health.*|/metrics"'
+CHECKOUT = f'{SEL},method="POST",route="/orders"'
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 Panel = dict[str, Any]
 
@@ -186,14 +187,13 @@ def overview(slos: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def _budget_panels(slo: dict[str, Any], api_only: bool) -> list[Panel]:
+def _budget_panels(slo: dict[str, Any], family: str, sel: str, errors: str) -> list[Panel]:
     objective = slo["objective"] / 100
-    budget = 1 - objective if slo["sli"] == "availability" else objective
-    series = "assay:api_errors:ratio_rate" if api_only else "assay:http_errors:ratio_rate"
-    sel = API if api_only else SEL
-    # The recording rules stop at 6h; the 30-day ratio is computed from raw series.
+    budget = objective if slo["sli"] == "error_rate" else 1 - objective
+    series = f"assay:{family}:ratio_rate"
+    # The recording rules stop at 3d; the 30-day ratio is computed from raw series.
     ratio_30d = (
-        f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[30d])) / '
+        f"sum(rate(http_requests_total{{{sel},{errors}}}[30d])) / "
         f"sum(rate(http_requests_total{{{sel}}}[30d]))"
     )
     return [
@@ -207,18 +207,27 @@ def _budget_panels(slo: dict[str, Any], api_only: bool) -> list[Panel]:
         ),
         _panel(
             f"{slo['title']}: burn rate",
-            [(f"{series}1h / {budget:.6g}", "1h"), (f"{series}6h / {budget:.6g}", "6h")],
+            [
+                (f"{series}1h / {budget:.6g}", "1h"),
+                (f"{series}6h / {budget:.6g}", "6h"),
+                (f"{series}3d / {budget:.6g}", "3d"),
+            ],
             "short",
-            thresholds=_thresholds(("green", None), ("orange", 6), ("red", 14.4)),
-            description="Pages at 14.4x (1h and 5m) or 6x (6h and 30m)",
+            thresholds=_thresholds(("green", None), ("yellow", 1), ("orange", 6), ("red", 14.4)),
+            description="Pages at 14.4x (1h and 5m) or 6x (6h and 30m); ticket at 1x (3d and 6h)",
         ),
     ]
 
 
-def slo_budget(slos: list[dict[str, Any]]) -> dict[str, Any]:
+def slo_budget(slos: list[dict[str, Any]], errors: str) -> dict[str, Any]:
     """Error budgets and burn rates for the 30-day SLOs, plus the short-window SLOs."""
-    panels = _budget_panels(_slo(slos, "SLO-AVAILABILITY"), api_only=False)
-    panels += _budget_panels(_slo(slos, "SLO-API-ERROR-RATE"), api_only=True)
+    panels: list[Panel] = []
+    for slo_id, family, sel in (
+        ("SLO-AVAILABILITY", "http_errors", SEL),
+        ("SLO-API-ERROR-RATE", "api_errors", API),
+        ("SLO-CHECKOUT-SUCCESS", "checkout_errors", CHECKOUT),
+    ):
+        panels += _budget_panels(_slo(slos, slo_id), family, sel, errors)
     panels += [_latency_panel(slos), _cache_panel(slos)]
     return _dashboard("assay-slo", "Assay / SLOs and error budget", ["slo"], panels)
 
@@ -299,11 +308,11 @@ def chaos_runs(slos: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def build(slos: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every dashboard by file stem."""
+def build(slos: list[dict[str, Any]], errors: str) -> dict[str, dict[str, Any]]:
+    """Every dashboard by file stem; `errors` is the label matcher of an error answer."""
     return {
         "service-overview": overview(slos),
-        "slo-error-budget": slo_budget(slos),
+        "slo-error-budget": slo_budget(slos, errors),
         "dependencies": dependencies(slos),
         "chaos-runs": chaos_runs(slos),
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from assay.catalog.errors import ErrorStatuses
 from infra.observability import dashboards, rule_tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,14 +29,24 @@ CHART_RULES = ROOT / "infra" / "helm" / "assay" / "files" / "slo-alerts.yaml"
 RUNBOOKS = "docs/runbooks"
 
 # Multiwindow, multi-burn-rate alerts (Google SRE workbook, ch. 5): a long window
-# proves the burn is significant, a short one that it is still going on.
+# proves the burn is significant, a short one that it is still going on. They need no
+# `for:`: the short window already holds off a blip and lets the alert go soon after.
 BURN_RATES: tuple[tuple[str, float, str, str, str], ...] = (
-    # (suffix, burn rate, long window, short window, for)
-    ("Fast", 14.4, "1h", "5m", "2m"),
-    ("Slow", 6.0, "6h", "30m", "15m"),
+    # (suffix, burn rate, long window, short window, severity): 2%, 5% and 10% of a 30d budget
+    ("Fast", 14.4, "1h", "5m", "page"),
+    ("Slow", 6.0, "6h", "30m", "page"),
+    ("Ticket", 1.0, "3d", "6h", "ticket"),
 )
 # Routes that are not customer traffic: probes and scrapes would dilute the SLIs.
 API_ROUTES = 'route!~"/health.*|/metrics"'
+# Checkout: the endpoint group the perf gate judges SLO-CHECKOUT-SUCCESS on (perf/gate.py).
+CHECKOUT = 'method="POST",route="/orders"'
+# The error ratios the SLOs read, one recording-rule family each, and the requests it counts.
+ERROR_SLIS = {
+    "http_errors": "",  # every request
+    "api_errors": API_ROUTES,
+    "checkout_errors": CHECKOUT,
+}
 # How long a threshold must hold before it alerts: one scrape blip is not an incident.
 SUSTAIN = "5m"
 HEADER = (
@@ -103,31 +114,31 @@ def _annotations(slo_or_name: str, summary: str, runbook: str, description: str)
     }
 
 
-def _error_ratio(selector: str, window: str, api_only: bool) -> str:
-    sel = f"{selector},{API_ROUTES}" if api_only else selector
+def load_errors(path: Path = CATALOG) -> ErrorStatuses:
+    """The catalog's `errors:`: which answers every error SLO counts."""
+    return ErrorStatuses.model_validate(yaml.safe_load(path.read_text())["errors"])
+
+
+def _error_ratio(selector: str, requests: str, window: str, errors: ErrorStatuses) -> str:
+    sel = f"{selector},{requests}" if requests else selector
     return (
-        f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[{window}]))\n'
+        f"sum(rate(http_requests_total{{{sel},{errors.promql()}}}[{window}]))\n"
         f"/\nsum(rate(http_requests_total{{{sel}}}[{window}]))"
     )
 
 
-def recording_rules(selector: str) -> list[dict[str, Any]]:
+def recording_rules(selector: str, errors: ErrorStatuses) -> list[dict[str, Any]]:
     """Error ratios per burn-rate window, p95 latency and cache hit ratio."""
     windows = sorted({w for _, _, long, short, _ in BURN_RATES for w in (long, short)} | {"5m"})
     rules: list[dict[str, Any]] = []
     for window in windows:
-        rules.append(
+        rules += [
             {
-                "record": f"assay:http_errors:ratio_rate{window}",
-                "expr": _error_ratio(selector, window, api_only=False),
+                "record": f"assay:{family}:ratio_rate{window}",
+                "expr": _error_ratio(selector, requests, window, errors),
             }
-        )
-        rules.append(
-            {
-                "record": f"assay:api_errors:ratio_rate{window}",
-                "expr": _error_ratio(selector, window, api_only=True),
-            }
-        )
+            for family, requests in ERROR_SLIS.items()
+        ]
     rules.append(
         {
             "record": "assay:http_request_duration_seconds:p95_rate5m",
@@ -146,11 +157,17 @@ def recording_rules(selector: str) -> list[dict[str, Any]]:
 
 
 def _threshold_alerts(
-    slo: Slo, metric: str, value_of: Callable[[float, str], float], above_is_bad: bool
+    slo: Slo,
+    metric: str,
+    value_of: Callable[[float, str], float],
+    above_is_bad: bool,
+    paged_by: str | None = None,
 ) -> list[dict[str, Any]]:
     op = ">" if above_is_bad else "<"
     # A key SLO pages when missed; the others open a ticket, and warnings sit one step lower.
-    severities = ("page", "ticket") if slo.key else ("ticket", "info")
+    # So does a key SLO whose signal another SLO's burn-rate alerts page on: one page a signal.
+    severities = ("page", "ticket") if slo.key and not paged_by else ("ticket", "info")
+    also = f" {paged_by} pages on the same errors." if paged_by else ""
     levels = [(severities[0], slo.objective, "High" if above_is_bad else "Low")]
     if slo.warning is not None:
         levels.append((severities[1], slo.warning, "Warning"))
@@ -165,7 +182,8 @@ def _threshold_alerts(
                 f"{slo.title} {'above' if above_is_bad else 'below'} {_fmt(level, slo.unit)}",
                 RUNBOOK_BY_SLI[slo.sli],
                 f"{slo.title} has crossed {_fmt(level, slo.unit)}; the objective is "
-                f"{'<' if above_is_bad else '>'} {_fmt(slo.objective, slo.unit)} ({slo.id}).",
+                f"{'<' if above_is_bad else '>'} {_fmt(slo.objective, slo.unit)} ({slo.id})."
+                + also,
             ),
         }
         for severity, level, suffix in levels
@@ -173,16 +191,15 @@ def _threshold_alerts(
 
 
 def _burn_alerts(slo: Slo, series: str) -> list[dict[str, Any]]:
-    budget = 1 - slo.objective / 100 if slo.sli == "availability" else slo.objective / 100
+    budget = 1 - slo.objective / 100 if slo.sli in SUCCESS_SLIS else slo.objective / 100
     alerts = []
-    for suffix, rate, long, short, hold in BURN_RATES:
+    for suffix, rate, long, short, severity in BURN_RATES:
         threshold = _num(rate * budget)
         alerts.append(
             {
                 "alert": f"{slo.name}BudgetBurn{suffix}",
                 "expr": f"{series}{long} > {threshold}\nand\n{series}{short} > {threshold}",
-                "for": hold,
-                "labels": {"severity": "page", "slo": slo.id, "burn_rate": f"{rate:g}"},
+                "labels": {"severity": severity, "slo": slo.id, "burn_rate": f"{rate:g}"},
                 "annotations": _annotations(
                     slo.id,
                     f"{slo.title}: error budget burning at {rate:g}x over {long}",
@@ -210,24 +227,46 @@ RUNBOOK_BY_SLI = {
     "availability": "error-budget-burn",
     "cache_hit_ratio": "cache-hit-ratio",
 }
+# SLIs whose objective is a success share: the budget is what is left of 100%.
+SUCCESS_SLIS = {"availability", "checkout_success"}
+
+
+def _burn_series(slo: Slo) -> str | None:
+    """The error ratio a 30-day SLO's burn-rate alerts read (window appended), if any."""
+    if slo.sli == "error_rate" and slo.window.endswith("d"):
+        return "assay:api_errors:ratio_rate"
+    return {
+        "availability": "assay:http_errors:ratio_rate",
+        "checkout_success": "assay:checkout_errors:ratio_rate",
+    }.get(slo.sli)
+
+
+def _signal(series: str) -> str:
+    """The recording-rule family a series belongs to: assay:http_errors:ratio_rate5m ->
+    http_errors. Two SLOs reading one family read the same errors."""
+    return series.split(":")[1]
 
 
 def slo_alerts(slos: list[Slo]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Alerts for each SLO that has a Prometheus SLI, and the ids of those without one."""
+    """Alerts for each SLO that has a Prometheus SLI, and the ids of those without one.
+
+    One signal pages through one SLO: a threshold SLO reading errors that a burn-rate SLO
+    already pages on (SLO-ERROR-RATE and SLO-AVAILABILITY) only opens tickets.
+    """
+    paged = {_signal(s): slo.id for slo in slos if (s := _burn_series(slo))}
     alerts: list[dict[str, Any]] = []
     without: list[str] = []
     for slo in slos:
-        long_window = slo.window.endswith("d")
-        if slo.sli == "latency_p95":
+        series = _burn_series(slo)
+        if series:
+            alerts += _burn_alerts(slo, series)
+        elif slo.sli == "latency_p95":
             metric = "assay:http_request_duration_seconds:p95_rate5m"
             alerts += _threshold_alerts(slo, metric, _seconds, above_is_bad=True)
-        elif slo.sli == "error_rate" and not long_window:
-            metric = f"assay:http_errors:ratio_rate{slo.window}"
-            alerts += _threshold_alerts(slo, metric, _ratio, above_is_bad=True)
         elif slo.sli == "error_rate":
-            alerts += _burn_alerts(slo, "assay:api_errors:ratio_rate")
-        elif slo.sli == "availability":
-            alerts += _burn_alerts(slo, "assay:http_errors:ratio_rate")
+            metric = f"assay:http_errors:ratio_rate{slo.window}"
+            pager = paged.get(_signal(metric))
+            alerts += _threshold_alerts(slo, metric, _ratio, True, paged_by=pager)
         elif slo.sli == "cache_hit_ratio":
             metric = f"assay:cache_hit:ratio_rate{slo.window}"
             alerts += _threshold_alerts(slo, metric, _ratio, above_is_bad=False)
@@ -242,21 +281,21 @@ def operational_alerts(path: Path = OPERATIONAL) -> tuple[str, list[dict[str, An
     selector = raw["selector"]
     alerts = []
     for spec in raw["alerts"]:
-        expr = Template(spec["expr"]).substitute(selector=selector, threshold=spec["threshold"])
-        alerts.append(
-            {
-                "alert": spec["alert"],
-                "expr": expr,
-                "for": spec["for"],
-                "labels": {"severity": spec["severity"]},
-                "annotations": _annotations(
-                    "infra/observability/alerts.yaml",
-                    spec["summary"],
-                    spec["runbook"],
-                    f"{spec['summary']} (threshold {spec['threshold']}, held {spec['for']}).",
-                ),
-            }
+        threshold = spec.get("threshold")
+        expr = Template(spec["expr"]).substitute(selector=selector, threshold=threshold)
+        terms = [f"threshold {threshold}"] if threshold is not None else []
+        terms += [f"held {spec['for']}"] if "for" in spec else []
+        rule: dict[str, Any] = {"alert": spec["alert"], "expr": expr}
+        if "for" in spec:
+            rule["for"] = spec["for"]
+        rule["labels"] = {"severity": spec["severity"]}
+        rule["annotations"] = _annotations(
+            "infra/observability/alerts.yaml",
+            spec["summary"],
+            spec["runbook"],
+            f"{spec['summary']}" + (f" ({', '.join(terms)})." if terms else "."),
         )
+        alerts.append(rule)
     return selector, alerts
 
 
@@ -266,7 +305,7 @@ def build_rules() -> str:
     alerts, without = slo_alerts(load_slos())
     doc = {
         "groups": [
-            {"name": "assay-slo-recording", "rules": recording_rules(selector)},
+            {"name": "assay-slo-recording", "rules": recording_rules(selector, load_errors())},
             {"name": "assay-slo-alerts", "rules": alerts},
             {"name": "assay-operational-alerts", "rules": operational},
         ]
@@ -295,7 +334,7 @@ def build_all() -> dict[Path, str]:
     files = {RULES_FILE: rules, rule_tests.TEST_FILE: rule_tests.build(rules)}
     # The chart ships the same rules as a PrometheusRule; Helm can only read files in the chart.
     files[CHART_RULES] = rules
-    for name, board in dashboards.build(load_slos_raw()).items():
+    for name, board in dashboards.build(load_slos_raw(), load_errors().promql()).items():
         files[DASHBOARD_DIR / f"{name}.json"] = json.dumps(board, indent=2) + "\n"
     return files
 

@@ -58,7 +58,7 @@ def build(rules_text: str, scenarios_path: Path = SCENARIOS) -> str:
         tests.append(
             {
                 "name": scenario["name"],
-                "interval": spec["defaults"]["interval"],
+                "interval": scenario.get("interval", spec["defaults"]["interval"]),
                 "input_series": [
                     {"series": _with_job(s["series"], job), "values": s["values"]}
                     for s in scenario["input_series"]
