@@ -47,6 +47,8 @@ class GroupStats:
     requests: int
     failures: int
     response_times: Mapping[int, int]
+    # Answers that are errors by the catalog's `errors:` (5xx), and requests with no answer:
+    # the error SLOs count these, as the alert rules do. Other failures are the plan's.
     server_errors: int = 0
 
     @property
@@ -190,7 +192,7 @@ def _latency(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloResul
 def _error_rate(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloResult]:
     results = []
     for scope, stats in scopes:
-        rate = _percent(stats.failures, stats.requests)
+        rate = _percent(stats.server_errors, stats.requests)
         results.append(_result(slo, rate, scope, judge(slo, rate)))
     return results
 
@@ -203,7 +205,7 @@ def _server_errors(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[Sl
 
 def _checkout(slo: Slo, groups: list[GroupStats]) -> list[SloResult]:
     checkouts = pool(g for g in groups if (g.method, g.path) == (CHECKOUT_METHOD, CHECKOUT_PATH))
-    success = _percent(checkouts.requests - checkouts.failures, checkouts.requests)
+    success = _percent(checkouts.requests - checkouts.server_errors, checkouts.requests)
     return [_result(slo, success, "checkout", judge(slo, success))]
 
 
@@ -220,6 +222,25 @@ def _reason(slo: Slo, result: SloResult) -> str:
     return (
         f"{slo.id}{key} {result.verdict.upper()} for {where}: "
         f"{slo.title.lower()} {result.observed:g} {unit}, {level}"
+    )
+
+
+def _not_errors(groups: list[GroupStats]) -> str:
+    """Why the run is void when requests failed on a 4xx or a journey's check ('' if none).
+
+    The error SLOs count what Prometheus counts (the catalog's `errors:`); a request the load
+    generator itself made wrong (refused, rate-limited, a replay that was not one) is no SLO
+    miss, but the run's figures do not measure what the shape asked for either.
+    """
+    failed = {g.label: g.failures - g.server_errors for g in groups}
+    failed = {label: n for label, n in failed.items() if n > 0}
+    if not failed:
+        return ""
+    where = ", ".join(f"{label} ({n})" for label, n in sorted(failed.items()))
+    return (
+        f"{sum(failed.values())} requests failed without an error answer (a 4xx or a journey's "
+        f"own check), which no SLO counts: the load plan or the service's contract is broken, "
+        f"in {where}"
     )
 
 
@@ -295,4 +316,7 @@ def evaluate(
     else:
         verdict = Verdict.FAIL
     reasons.sort(key=lambda text: (" FAIL " not in text, text))
+    if broken := _not_errors(stats):
+        verdict = Verdict.FAIL if verdict is not Verdict.ERROR else verdict
+        reasons.insert(0, broken)
     return GateResult(verdict, score, results, reasons, overall.requests, overall.failures, notes)

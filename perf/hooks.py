@@ -17,7 +17,7 @@ from locust.env import Environment
 from locust.event import Events
 from locust.runners import MasterRunner
 
-from assay.catalog import load_catalog
+from assay.catalog import CatalogError, load_catalog
 from perf import summary
 from perf.config import OUT_ENV, WORKERS_ENV, load_config, shape_name
 from perf.data import DATA_ENV, TestData, from_environment
@@ -36,8 +36,11 @@ def on_init(environment: Environment, **_: Any) -> None:
     """Load (or make, through the API) the test data and tell users and shape about it."""
     config = load_config()
     # A shape that names an SLO the gate does not judge fails here, not after the run.
-    check_unjudged(config.shape(shape_name()).unjudged, load_catalog())
-    SERVER_ERRORS.install(environment)
+    catalog = load_catalog()
+    check_unjudged(config.shape(shape_name()).unjudged, catalog)
+    if catalog.errors is None:
+        raise CatalogError("slos.yaml has no errors: section: the gate cannot count errors")
+    SERVER_ERRORS.install(environment, catalog.errors)
     if isinstance(environment.runner, MasterRunner):
         # The master runs no users; it only needs the pacing for the shape.
         data_file = os.environ.get(DATA_ENV)

@@ -1,8 +1,10 @@
-"""Locust statistics as the gate's endpoint groups, plus a 5xx counter that survives distribution.
+"""Locust statistics as the gate's endpoint groups, plus an error count that survives distribution.
 
 Locust's own stats carry counts and latency histograms per (name, method) and are merged from
-workers by the master. They do not keep status codes, so 5xx answers are counted here and
-shipped to the master in the workers' regular reports (`report_to_master` / `worker_report`).
+workers by the master. They do not keep status codes, so the answers the catalog calls errors
+(its `errors:`, 5xx, which the alert rules count too) and requests with no answer are counted
+here and shipped to the master in the workers' regular reports (`report_to_master` /
+`worker_report`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 from locust.stats import RequestStats
 
+from assay.catalog.errors import NO_ANSWER, ErrorStatuses
 from perf.gate import GroupStats
 
 REPORT_KEY = "assay_server_errors"
@@ -20,23 +23,31 @@ Key = tuple[str, str]  # (name, method), Locust's key of a stats entry
 
 
 class ServerErrors:
-    """5xx answers per endpoint group, added up across workers on the master."""
+    """Error answers (and no answers) per endpoint group, added up across workers on the master."""
 
     def __init__(self) -> None:
         self.counts: dict[Key, int] = {}
+        self.errors: ErrorStatuses | None = None
 
     def add(self, name: str, method: str, count: int = 1) -> None:
         """Count `count` server errors of one group."""
         self.counts[(name, method)] = self.counts.get((name, method), 0) + count
 
-    def install(self, environment: Environment) -> None:
+    def answered(self, name: str, method: str, status_code: int) -> None:
+        """Count one request of a group if its answer is an error by the catalog."""
+        if self.errors is None:
+            raise RuntimeError("ServerErrors.install(environment, errors) was not called")
+        if self.errors.counts(status_code):
+            self.add(name, method)
+
+    def install(self, environment: Environment, errors: ErrorStatuses) -> None:
         """Listen to requests (every process) and to worker reports (the master)."""
+        self.errors = errors
         events = environment.events
 
         @events.request.add_listener
         def _on_request(request_type: str, name: str, response: Any = None, **_: Any) -> None:
-            if response is not None and getattr(response, "status_code", 0) >= 500:
-                self.add(name, request_type)
+            self.answered(name, request_type, getattr(response, "status_code", None) or NO_ANSWER)
 
         @events.report_to_master.add_listener
         def _report(client_id: str, data: dict[str, Any]) -> None:

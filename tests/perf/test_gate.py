@@ -44,15 +44,18 @@ def group(
     requests: int = 100,
     failures: int = 0,
     method: str = "GET",
-    server_errors: int = 0,
+    server_errors: int | None = None,
     slow: int = 0,
     slow_ms: int = 0,
 ) -> GroupStats:
-    """A group whose requests took `latency_ms`, except `slow` of them that took `slow_ms`."""
+    """A group whose requests took `latency_ms`, except `slow` of them that took `slow_ms`.
+
+    Its failures are error answers (5xx) unless `server_errors` says how many of them are."""
     histogram = {latency_ms: requests - slow}
     if slow:
         histogram[slow_ms] = slow
-    return GroupStats(method, name, requests, failures, histogram, server_errors)
+    errors = failures if server_errors is None else server_errors
+    return GroupStats(method, name, requests, failures, histogram, errors)
 
 
 def healthy() -> list[GroupStats]:
@@ -77,7 +80,9 @@ def test_percentile_is_nearest_rank_on_the_histogram() -> None:
 
 
 def test_pool_merges_histograms_bucket_by_bucket() -> None:
-    pooled = pool([group("a /x", 10, 10, failures=1), group("b /y", 10, 5, server_errors=2)])
+    pooled = pool(
+        [group("a /x", 10, 10, failures=1, server_errors=0), group("b /y", 10, 5, server_errors=2)]
+    )
     assert (pooled.requests, pooled.failures, pooled.server_errors) == (15, 1, 2)
     assert pooled.response_times == {10: 15}
 
@@ -160,6 +165,26 @@ def test_errors_in_one_group_fail_the_key_error_slo(catalog: Catalog) -> None:
     assert result.verdict is Verdict.FAIL
     assert by_scope(result.slos, ERRORS)["GET cart /cart"].observed == 10.0
     assert "SLO-ERROR-RATE (key SLO) FAIL for GET cart /cart" in result.reasons[0]
+
+
+def test_the_error_slos_count_error_answers_as_prometheus_does(catalog: Catalog) -> None:
+    # 5 of 50 cart requests refused with a 4xx, none answered 5xx: Prometheus sees no error,
+    # and neither do the SLOs; the run still fails, because its own requests were refused.
+    stats = [*healthy(), group("cart /cart", 10, 50, failures=5, server_errors=0)]
+    result = evaluate(stats, catalog)
+    assert by_scope(result.slos, ERRORS)["GET cart /cart"].observed == 0.0
+    assert by_scope(result.slos, ERRORS)["GET cart /cart"].verdict is Verdict.PASS
+    assert result.verdict is Verdict.FAIL
+    assert result.reasons[0].startswith("5 requests failed without an error answer")
+    assert result.reasons[0].endswith("in GET cart /cart (5)")
+
+
+def test_refused_checkouts_are_no_checkout_errors(catalog: Catalog) -> None:
+    # A decline or a rate limit (4xx) is the client's, in the alert rules and here alike.
+    stats = [*healthy()[:2], group("checkout /orders", 40, 150, 3, "POST", server_errors=0)]
+    result = evaluate(stats, catalog)
+    assert by_scope(result.slos, CHECKOUT)["checkout"].observed == 100.0
+    assert "without an error answer" in result.reasons[0]
 
 
 def test_failed_checkouts_fail_the_checkout_success_slo(catalog: Catalog) -> None:
