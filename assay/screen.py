@@ -157,8 +157,9 @@ def timing_lines(sealed: RunTimings, late: LateTimings) -> list[str]:
 
 
 def print_timings(sealed: RunTimings, late: LateTimings) -> None:
+    # Never wrapped: a log reader (and CI's grep) sees one line per phase at any width.
     for line in timing_lines(sealed, late):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def print_check(report: CheckReport) -> None:
