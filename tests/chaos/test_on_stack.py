@@ -12,8 +12,9 @@ import pytest
 
 from assay.summary import Verdict, utcnow
 from chaos import actions, probes
-from chaos.adapter import EXPERIMENTS_DIR, run_experiment, summarize, warm_up
+from chaos.adapter import EXPERIMENTS_DIR, summarize, warm_up
 from chaos.journal import read_journal
+from chaos.runner import run_experiment
 from chaos.traffic import JUDGE_LATENCY_ENV
 from infra.local import Stack, load_stack, provisioned_stack
 from infra.local.processes import wait_until
@@ -83,7 +84,9 @@ def test_latency_spike_fails_readably_on_a_weakened_service(
     weakened_stack.save()
     actions.restart_service()
     started = utcnow()
-    weakened = read_journal(run_experiment(LATENCY_SPIKE, tmp_path, env))
+    journal = run_experiment(LATENCY_SPIKE, tmp_path, env).journal
+    assert journal is not None, "chaos wrote no journal"
+    weakened = read_journal(journal)
     summary = summarize(tmp_path, tmp_path.parent, [LATENCY_SPIKE], started, 1.0, [])
     assert summary.verdict is Verdict.FAIL
     message = summary.checks[0].message or ""
