@@ -77,6 +77,7 @@ class Runtime:
             reservation_ttl_s=self.settings.reservation_ttl_s,
             on_stock_change=self.catalog.stock_changed,
             metrics=self.metrics,
+            uncertain_settle_s=self.settings.uncertain_settle_s,
         )
 
     async def _every(self, interval_s: float, job: object) -> None:

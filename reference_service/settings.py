@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     reservation_ttl_s: int = Field(default=120, ge=1)
     relay_interval_s: float = Field(default=0.5, gt=0)
     sweep_interval_s: float = Field(default=5.0, gt=0)
+    # How long after an uncertain charge the sweep keeps asking the gateway before it concludes
+    # the charge never landed: a request the gateway still holds can land after the service
+    # gave up on it (reference_service/orders/reconcile.py).
+    uncertain_settle_s: float = Field(default=60.0, ge=0)
     background_jobs: bool = True
 
     flags_file: str = ""

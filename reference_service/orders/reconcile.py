@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 import structlog
 from sqlalchemy import delete, select
@@ -68,6 +69,7 @@ async def sweep(
     reservation_ttl_s: int,
     on_stock_change: Callable[[list[int]], Awaitable[None]],
     metrics: Metrics | None = None,
+    uncertain_settle_s: float = 60.0,
 ) -> dict[str, int]:
     """One pass of the job; returns what it did.
 
@@ -95,7 +97,7 @@ async def sweep(
         cancelling = await refunds.pending(session)
     passes: list[tuple[str, list[Order], _Settle]] = [
         ("stale", stale, _settle_stale),
-        ("uncertain", uncertain, _refund_uncertain),
+        ("uncertain", uncertain, partial(_refund_uncertain, settle_after_s=uncertain_settle_s)),
         ("refund_pending", cancelling, refunds.settle_pending),
     ]
     for name, found, settle in passes:
@@ -173,8 +175,15 @@ async def _refund_uncertain(
     payments: PaymentProcessor,
     order: Order,
     _: Callable[[list[int]], Awaitable[None]],
+    *,
+    settle_after_s: float,
 ) -> str | None:
     """A failed order whose charge was uncertain: refund a capture the gateway has.
+
+    No charge at the gateway is not proof of none for a while: a gateway can still hold the
+    request the service gave up on (stalled before it records, say) and record the charge
+    later. Until `settle_after_s` after the order failed, the pass only asks again; after,
+    the order is closed as never charged.
 
     A declined refund is recorded as such, the order marked `refund_declined` (the pass
     no longer retries it; a person must), and RefundDeclinedError raised for the sweep to
@@ -204,6 +213,8 @@ async def _refund_uncertain(
             )
         log.error("refund_declined", order_id=str(order.id), gateway=found.provider)
         raise refunds.RefundDeclinedError(order.id, refund.code)
+    if found is None and utcnow() - order.updated_at < timedelta(seconds=settle_after_s):
+        return None  # the charge may still land: the next pass asks again
     async with sessions.begin() as session:
         failed = await orders.settle_uncertain(session, order.id, refunded=found is not None)
         if found is None:
