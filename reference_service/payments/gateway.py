@@ -16,11 +16,16 @@ class GatewayError(Exception):
     itself with a 503. Anything else may have been processed (a timeout after sending, a 5xx,
     an answer that cannot be read) and is ambiguous. A failed by-key lookup says nothing about
     the charge it was asked about: see `HttpGateway.find_charge`.
+
+    `in_flight` is True when the request was sent and no answer came (a timeout or a broken
+    connection after sending): the gateway may still be working on it and record the charge
+    later, so even its answer "no such charge" to a lookup proves nothing yet.
     """
 
-    def __init__(self, message: str, *, ambiguous: bool) -> None:
+    def __init__(self, message: str, *, ambiguous: bool, in_flight: bool = False) -> None:
         super().__init__(message)
         self.ambiguous = ambiguous
+        self.in_flight = in_flight
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,9 @@ class HttpGateway:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=False) from exc
         except httpx.HTTPError as exc:
-            raise GatewayError(f"{self.name}: {type(exc).__name__}", ambiguous=True) from exc
+            # Sent, and no answer: the gateway may still be processing it.
+            message = f"{self.name}: {type(exc).__name__}"
+            raise GatewayError(message, ambiguous=True, in_flight=True) from exc
 
     def _result(self, response: httpx.Response, declined_status: int) -> GatewayResult:
         if response.status_code in (200, 201, declined_status):

@@ -94,8 +94,9 @@ class ResilientGateway:
                 sent = True
                 return await call()
         except TimeoutError as exc:
-            # Held by an injected fault: never sent. Otherwise it may have been processed.
-            raise GatewayError(f"{self.name}: timed out", ambiguous=sent) from exc
+            # Held by an injected fault: never sent. Otherwise it may have been processed, or
+            # may still be: the gateway can record it after this side gave up.
+            raise GatewayError(f"{self.name}: timed out", ambiguous=sent, in_flight=sent) from exc
 
     async def _guarded(self, call: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
         if self.breaker.opened:
@@ -112,7 +113,7 @@ class ResilientGateway:
             self._trial_in_flight = False
 
     async def _with_retries(self, call: Callable[[], Awaitable[GatewayResult]]) -> GatewayResult:
-        ambiguous = False
+        ambiguous = in_flight = False
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts) | stop_after_delay(self.policy.budget_s),
             wait=wait_random_exponential(multiplier=0.02, max=self.policy.backoff_max_s),
@@ -126,17 +127,22 @@ class ResilientGateway:
                         return await self._guarded(call)
                     except GatewayError as exc:
                         ambiguous = ambiguous or exc.ambiguous
+                        in_flight = in_flight or exc.in_flight
                         raise
         except GatewayError as exc:
-            raise GatewayError(str(exc), ambiguous=ambiguous) from exc
+            raise GatewayError(str(exc), ambiguous=ambiguous, in_flight=in_flight) from exc
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def charge(self, key: str, amount: int, currency: str, token: str) -> GatewayResult:
         """Charge with retries on the same key; an ambiguous failure is looked up by key.
 
         Only a lookup that positively finds no charge makes the failure a clean one (safe to
-        go elsewhere). A lookup that fails in any way leaves it ambiguous: the charge may
-        have landed, and the caller must not try another gateway.
+        go elsewhere), and only when every attempt was answered: an attempt still in flight
+        (sent, unanswered) can be recorded after the lookup, so "no such charge" then proves
+        nothing and the failure stays ambiguous (the order fails as uncertain and the
+        reconciliation job refunds a charge that lands). A lookup that fails in any way leaves
+        it ambiguous too: the charge may have landed, and the caller must not try another
+        gateway.
         """
         try:
             return await self._with_retries(
@@ -150,7 +156,9 @@ class ResilientGateway:
             except GatewayError as lookup:
                 message = f"{exc}; {lookup}"
                 raise GatewayError(message, ambiguous=not self.trust_failed_lookup) from exc
-            if found is None:  # the gateway says it has no such charge: surely not charged
+            if found is None and exc.in_flight:  # not yet, perhaps: a request may still land
+                raise GatewayError(f"{exc}; no charge yet", ambiguous=True, in_flight=True) from exc
+            if found is None:  # answered, and it has no such charge: surely not charged
                 raise GatewayError(str(exc), ambiguous=False) from exc
             return found
 

@@ -213,3 +213,50 @@ def test_a_breaker_opened_by_a_timed_out_attempt_keeps_it_ambiguous() -> None:
     assert error.ambiguous
     assert simulator.captures == 1
     assert simulator.requests == 2  # one attempt (the breaker stopped the retries), the lookup
+
+
+class _RecordsLate(HttpGateway):
+    """A gateway that takes the charge request and records it only after the caller gave up
+    (held in a queue, say): while it holds it, a lookup by key truthfully finds nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("primary", httpx.AsyncClient())
+        self.recorded: set[str] = set()
+        self.held: list[asyncio.Task[None]] = []
+        self.lookups = 0
+
+    async def charge(self, key: str, amount: int, currency: str, token: str) -> Any:
+        async def record_later() -> None:
+            await asyncio.sleep(0.2)
+            self.recorded.add(key)
+
+        self.held.append(asyncio.create_task(record_later()))
+        await asyncio.Event().wait()  # no answer: the caller's attempt times out
+
+    async def find_charge(self, key: str) -> Any:
+        self.lookups += 1
+        return None  # nothing recorded yet: the held request lands after this answer
+
+
+def test_no_such_charge_after_an_unanswered_attempt_is_no_proof_and_stays_ambiguous() -> None:
+    # A clean "no such charge" while a sent request is still held would send the checkout to
+    # the fallback (two captures once the primary records it) or fail the order as never
+    # charged (a capture nobody refunds). Found by the main job's exploration: a failed order
+    # kept 2230 EUR captured.
+    late = _RecordsLate()
+    gateway = ResilientGateway(
+        late, RetryPolicy(attempts=1, attempt_timeout_s=0.05, budget_s=1.0), failure_threshold=5
+    )
+
+    async def charge() -> GatewayError:
+        with pytest.raises(GatewayError) as raised:
+            await gateway.charge("k-held", 500, "USD", "tok_visa")
+        await asyncio.gather(*late.held)  # the held request lands
+        await late.client.aclose()
+        return raised.value
+
+    error = asyncio.run(charge())
+    assert late.lookups == 1
+    assert error.ambiguous  # the caller must not try another gateway
+    assert error.in_flight
+    assert late.recorded == {"k-held"}  # and indeed it was charged after all
