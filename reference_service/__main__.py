@@ -76,11 +76,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         return
     # Several workers on one SQLite file wait for each other's write lock: in aiosqlite's
     # thread, never on the loop's (reference_service/sqlite.py).
+    # The workers' environment is a copy: the calling process's own stays as it was.
+    env = dict(os.environ)
     if settings.is_sqlite:
-        os.environ["SQLITE_INLINE"] = "false"
+        env["SQLITE_INLINE"] = "false"
     # Several workers share one /metrics view through prometheus-client's multiprocess files.
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reference-metrics-")
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reference-metrics-")
     argv = [
         sys.executable,
         "-m",
@@ -101,7 +103,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "--timeout",
         "30",
     ]
-    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and fixed arguments
+    os.execve(sys.executable, argv, env)  # noqa: S606 - our own interpreter and fixed arguments
 
 
 def share_jwt_secret(environ: MutableMapping[str, str]) -> None:

@@ -29,7 +29,7 @@ def _reset_structlog() -> Iterator[None]:
 
 def test_serve_with_workers_passes_the_gunicorn_config(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(cli.os, "execv", lambda _exe, argv: seen.append(list(argv)))
+    monkeypatch.setattr(cli.os, "execve", lambda _exe, argv, _env: seen.append(list(argv)))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp/unused-metrics")
     cli.serve(Settings(), "127.0.0.1", 0, workers=2)
     argv = seen[0]

@@ -137,9 +137,10 @@ def test_one_process_calls_sqlite_inline_and_several_through_aiosqlite_threads(
     # `serve --workers 2` on SQLite switches it off for its workers before gunicorn starts.
     from reference_service import __main__ as cli
 
-    monkeypatch.setattr(cli.os, "execv", lambda _exe, _argv: None)
+    handed: list[dict[str, str]] = []
+    monkeypatch.setattr(cli.os, "execve", lambda _exe, _argv, env: handed.append(env))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     monkeypatch.delenv("SQLITE_INLINE", raising=False)
     cli.serve(settings, "127.0.0.1", 0, workers=2)
-    assert cli.os.environ["SQLITE_INLINE"] == "false"
-    assert Settings().sqlite_inline is False
+    assert handed[0]["SQLITE_INLINE"] == "false"
+    assert "SQLITE_INLINE" not in cli.os.environ  # the caller's own environment is untouched
