@@ -52,21 +52,27 @@ def runs_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("ASSAY_RUNS_DIR") or "runs").resolve()
 
 
+def run_git(root: Path, *args: str) -> str | None:
+    """`git -C root ARGS`'s output, unstripped; None outside git or when git fails."""
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed git invocation
+            ["git", "-C", str(root), *args],  # noqa: S607 - git from PATH, like any developer
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 def git_commit(root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The checkout's commit and whether it has uncommitted changes (None outside git)."""
 
     def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(  # noqa: S603 - fixed git invocation
-                ["git", "-C", str(root), *args],  # noqa: S607 - git from PATH, like any developer
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
+        out = run_git(root, *args)
+        return out.strip() if out is not None else None
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")

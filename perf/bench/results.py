@@ -11,7 +11,6 @@ import os
 import platform
 import re
 import shlex
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
+from assay.run import run_git
 from perf.bench.load import Level
 from perf.bench.targets import goal_for
 
@@ -110,24 +110,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed git invocation
-            ["git", "-C", str(ROOT), *args],  # noqa: S607 - git from PATH, like any developer
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def commit() -> dict[str, Any]:
     """The short sha measured, and whether tracked files had uncommitted changes (and which)."""
-    sha = _git("rev-parse", "--short", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    sha = run_git(ROOT, "rev-parse", "--short", "HEAD")
+    status = run_git(ROOT, "status", "--porcelain", "--untracked-files=no")
     changed = sorted(line[3:] for line in (status or "").splitlines() if line.strip())
     return {
         "sha": sha.strip() if sha else None,
