@@ -55,7 +55,8 @@ def test_writers_wait_for_the_one_in_its_transaction_and_all_finish(
             tasks += [asyncio.create_task(other(f"w{i}")) for i in range(5)]
             await first_in.wait()
             release_first.set()
-            await asyncio.gather(*tasks)
+            async with asyncio.timeout(30):  # a gate never given back fails here, not hangs
+                await asyncio.gather(*tasks)
         finally:
             await engine.dispose()
 
