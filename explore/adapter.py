@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from assay.catalog import load_catalog
@@ -77,7 +78,10 @@ def _in_run_check(target: Target) -> Callable[[list[str]], None]:
     return check
 
 
-def _explore(out: Path, target: Target, config: ExploreConfig) -> tuple[Session, Failure | None]:
+def _explore(
+    out: Path, target: Target, config: ExploreConfig
+) -> tuple[Session, Failure | None, datetime]:
+    """The exploration's session, its failure if any, and when its faults were last cleared."""
     with open_client() as client:
         shop = Shop(target, client)
         try:
@@ -97,7 +101,8 @@ def _explore(out: Path, target: Target, config: ExploreConfig) -> tuple[Session,
         finally:
             with contextlib.suppress(ApiError):
                 reset_everything(shop, shop.gateways())
-    return session, failure
+            cleared_at = utcnow()
+    return session, failure, cleared_at
 
 
 def run_explore(run: Run, target: Target) -> Summary:
@@ -112,7 +117,7 @@ def run_explore(run: Run, target: Target) -> Summary:
         stale.unlink()
     started = utcnow()
     clock = time.monotonic()
-    session, failure = _explore(out, target, config)
+    session, failure, cleared_at = _explore(out, target, config)
     artifacts = [f"{NAME}/{LOG}"]
     notes = []
     if failure is not None and failure.steps:
@@ -163,14 +168,17 @@ def run_explore(run: Run, target: Target) -> Summary:
             else {"check": failure.check, "message": failure.message, "steps": len(failure.steps)},
         },
     )
-    summary = _ledger(summary, target, session)
+    summary = _ledger(summary, target, session, cleared_at)
     return summary.model_copy(
         update={"finished_at": utcnow(), "duration_s": round(time.monotonic() - clock, 2)}
     )
 
 
-def _ledger(summary: Summary, target: Target, session: Session) -> Summary:
-    """The gateways' ledgers against the exploration's own orders, settled or timed out."""
+def _ledger(summary: Summary, target: Target, session: Session, cleared_at: datetime) -> Summary:
+    """The gateways' ledgers against the exploration's own orders, settled or timed out.
+
+    A capture the service owes back is judged from `cleared_at` at the earliest: while a
+    gateway refused refunds the service could only keep asking."""
     if not getattr(target, "ledgers", None):
         note = "money reconciliation not run: the target exposes no gateway ledgers"
         return summary.model_copy(update={"notes": [*summary.notes, note]})
@@ -181,6 +189,7 @@ def _ledger(summary: Summary, target: Target, session: Session) -> Summary:
             user_ids=sorted(session.user_ids),
             window_s=DEFAULT_WINDOW_S,
             settle_timeout_s=DEFAULT_SETTLE_TIMEOUT_S,
+            faults_cleared_at=cleared_at,
         )
     except LedgerError as exc:
         check = ledger_check(None, error=str(exc), duration_s=time.monotonic() - started)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,15 @@ def replay(steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
                 explorer.apply(name, **args)
         finally:
             explorer.faults.reset(shop)
+            cleared_at = datetime.now(UTC)
         if not shop.gateways() or not explorer.model.user_ids:
             return
         try:
             report = check_target(
-                target, user_ids=explorer.model.user_ids, window_s=REPLAY_LEDGER_WINDOW_S
+                target,
+                user_ids=explorer.model.user_ids,
+                window_s=REPLAY_LEDGER_WINDOW_S,
+                faults_cleared_at=cleared_at,
             )
         except LedgerError as exc:
             raise AssertionError(f"the ledgers could not be read: {exc}") from exc

@@ -134,11 +134,13 @@ def check_service(
     window_s: float = DEFAULT_WINDOW_S,
     settle_timeout_s: float = DEFAULT_SETTLE_TIMEOUT_S,
     user_ids: Collection[str] | None = None,
+    faults_cleared_at: datetime | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> LedgerReport:
     """Reconcile until settled, a mismatch, or `settle_timeout_s`; the last report.
 
-    `user_ids` limits the check to those users' orders (one scenario among others).
+    `user_ids` limits the check to those users' orders (one scenario among others);
+    `faults_cleared_at` is when the gateways' faults were last turned off (see `reconcile`).
     Raises LedgerError when a side cannot be read until the timeout.
     """
     if not source.ledgers:
@@ -148,7 +150,13 @@ def check_service(
 
         def attempt() -> LedgerReport:
             ledgers, orders = snapshot(client, source, token, user_ids)
-            return reconcile(ledgers, orders, now=clock(), window_s=window_s)
+            return reconcile(
+                ledgers,
+                orders,
+                now=clock(),
+                window_s=window_s,
+                faults_cleared_at=faults_cleared_at,
+            )
 
         def last(state: RetryCallState) -> LedgerReport:
             assert state.outcome is not None  # tenacity sets it before this call
@@ -171,6 +179,7 @@ def check_target(
     window_s: float = DEFAULT_WINDOW_S,
     settle_timeout_s: float = DEFAULT_SETTLE_TIMEOUT_S,
     user_ids: Collection[str] | None = None,
+    faults_cleared_at: datetime | None = None,
 ) -> LedgerReport:
     """`check_service` against a Target with its admin account and gateway ledgers."""
     if target.admin is None:
@@ -182,5 +191,9 @@ def check_target(
         ledgers=target.ledgers,
     )
     return check_service(
-        source, window_s=window_s, settle_timeout_s=settle_timeout_s, user_ids=user_ids
+        source,
+        window_s=window_s,
+        settle_timeout_s=settle_timeout_s,
+        user_ids=user_ids,
+        faults_cleared_at=faults_cleared_at,
     )

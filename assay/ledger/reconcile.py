@@ -33,6 +33,7 @@ class _Capture:
 class _Findings:
     now: datetime
     window_s: float
+    faults_cleared_at: datetime | None = None
     mismatches: list[Mismatch] = field(default_factory=list)
     unsettled: list[Mismatch] = field(default_factory=list)
 
@@ -40,6 +41,12 @@ class _Findings:
         """A mismatch; unsettled instead while `since` is inside the window."""
         inside = since is not None and (self.now - since).total_seconds() < self.window_s
         (self.unsettled if inside else self.mismatches).append(finding)
+
+    def add_compensation(self, finding: Mismatch, since: datetime) -> None:
+        """A capture the service owes back: its window starts no earlier than the moment the
+        gateways stopped refusing lookups and refunds, since no service can refund before."""
+        cleared = self.faults_cleared_at
+        self.add(finding, since if cleared is None else max(since, cleared))
 
 
 def _money(amount: int, currency: str) -> str:
@@ -96,7 +103,7 @@ def _judge_order(order: ServiceOrder, live: list[_Capture], found: _Findings) ->
         return
     if order.status != "confirmed":
         for capture in live:
-            found.add(
+            found.add_compensation(
                 Mismatch(
                     MismatchKind.CAPTURE_NOT_REFUNDED,
                     f"{order.status} order keeps {_money(capture.net, capture.charge.currency)}"
@@ -162,9 +169,15 @@ def reconcile(
     *,
     now: datetime,
     window_s: float,
+    faults_cleared_at: datetime | None = None,
 ) -> LedgerReport:
-    """Judge the gateways' ledgers against the service's orders (pure: no I/O, no clock)."""
-    found = _Findings(now=now, window_s=window_s)
+    """Judge the gateways' ledgers against the service's orders (pure: no I/O, no clock).
+
+    `faults_cleared_at`: when the caller last turned off faults that make a gateway refuse
+    lookups or refunds. A failed or cancelled order's capture is owed back within the window
+    from then at the earliest; every other finding keeps its own clock.
+    """
+    found = _Findings(now=now, window_s=window_s, faults_cleared_at=faults_cleared_at)
     captures = _captures(ledgers, found)
     by_key: dict[str, list[_Capture]] = defaultdict(list)
     for capture in captures:

@@ -228,6 +228,36 @@ def test_a_failed_order_keeping_a_capture_inside_the_window_is_unsettled() -> No
     assert (mismatches, unsettled) == ([], [MismatchKind.CAPTURE_NOT_REFUNDED])
 
 
+@pytest.mark.parametrize("status", ["failed", "cancelled"])
+def test_a_capture_owed_back_is_judged_from_when_the_gateways_stopped_refusing(
+    status: str,
+) -> None:
+    # Failed ten minutes ago while refunds failed; the faults were turned off 5 s ago: the
+    # service has had 5 s, not ten minutes, to refund it.
+    ledgers = {"primary": ledger("primary", [charge("k1")])}
+    orders = [order("k1", status)]
+    lately = reconcile(ledgers, orders, now=NOW, window_s=WINDOW_S, faults_cleared_at=JUST_NOW)
+    assert [m.kind for m in lately.mismatches] == []
+    assert [m.kind for m in lately.unsettled] == [MismatchKind.CAPTURE_NOT_REFUNDED]
+    # Cleared long enough ago, the same capture is a mismatch again.
+    long_since = reconcile(ledgers, orders, now=NOW, window_s=WINDOW_S, faults_cleared_at=LONG_AGO)
+    assert [m.kind for m in long_since.mismatches] == [MismatchKind.CAPTURE_NOT_REFUNDED]
+
+
+def test_cleared_faults_do_not_excuse_a_double_capture() -> None:
+    # A second capture is not something a refund-refusing gateway kept the service from
+    # fixing: its own clock still runs.
+    paid, extra = charge("k1"), charge("k1")
+    report = reconcile(
+        {"primary": ledger("primary", [paid]), "fallback": ledger("fallback", [extra])},
+        [order("k1", charge_ref=paid.id)],
+        now=NOW,
+        window_s=WINDOW_S,
+        faults_cleared_at=JUST_NOW,
+    )
+    assert [m.kind for m in report.mismatches] == [MismatchKind.DOUBLE_CAPTURE]
+
+
 def test_a_cancelled_order_refunded_in_full_is_fine() -> None:
     paid = charge("k1")
     report, mismatches, unsettled = check(
