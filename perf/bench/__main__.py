@@ -129,6 +129,8 @@ def measure(args: argparse.Namespace) -> list[Record]:
     if args.journey_mix:
         with tempfile.TemporaryDirectory(prefix="assay-bench-runs-") as runs:
             rows += journeys.measure(Path(runs), args.journey_target_url)
+            if args.journey_target_url is None and not args.no_postgres:
+                rows += journeys.measure_on_stack(Path(runs))
     else:
         rows += journeys.not_measured()
     return rows
@@ -184,7 +186,8 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument(
         "--journey-mix",
         action="store_true",
-        help="also run the perf suite's sustained and step shapes (minutes each)",
+        help="also run the perf suite's sustained and step shapes (minutes each) on a managed "
+        "default target and, unless --no-postgres, on a local stack",
     )
     made.add_argument(
         "--journey-target-url",

@@ -1,7 +1,8 @@
 """The journey-mix rows (`python -m perf.bench --journey-mix`): the perf suite's own shapes.
 
-Each row is one `assay run perf --shape NAME` against a managed default target (or a given
-target URL), exactly as an SRE would run it; the row's figures are read from the run's
+Each row is one `assay run perf --shape NAME` against a managed default target and the local
+stack (`assay stack up`: PostgreSQL, Redis, three gunicorn workers), or a given target URL,
+exactly as an SRE would run it; the row's figures are read from the run's
 `perf/summary.json` (the gate's verdict, achieved rate, p95 per journey; the step shape's
 knee with the rate it achieved). Shapes come from perf/profiles.yaml, or ASSAY_PERF_CONFIG.
 """
@@ -11,14 +12,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from assay.run import new_run_id
 from assay.summary import Summary
+from assay.target import LEDGERS_ENV, format_ledgers
+from infra.local.stack import provisioned_stack
 from perf.adapter import GRACE_S
 from perf.bench.results import Kind, Record, redact
-from perf.bench.targets import KNEE, MANAGED_DEFAULT, SUSTAINED
+from perf.bench.targets import KNEE, LOCAL_STACK, MANAGED_DEFAULT, SUSTAINED
 from perf.config import SUMMARY, PerfConfig, load_config
 from perf.gate import LATENCY
 
@@ -41,8 +45,16 @@ def measurement(key: str, config: PerfConfig) -> str:
     )
 
 
-def run_shape(shape: str, runs: Path, target_url: str | None, timeout_s: float) -> Path | None:
-    """`assay run perf --shape SHAPE` into `runs`; its summary.json (None if it wrote none)."""
+def run_shape(
+    shape: str,
+    runs: Path,
+    target_url: str | None,
+    timeout_s: float,
+    target_env: Mapping[str, str] | None = None,
+) -> Path | None:
+    """`assay run perf --shape SHAPE` into `runs`; its summary.json (None if it wrote none).
+
+    `target_env` names what the target's URL does not (admin account, gateway ledgers)."""
     run_id = new_run_id()
     command = [
         sys.executable,
@@ -58,7 +70,7 @@ def run_shape(shape: str, runs: Path, target_url: str | None, timeout_s: float) 
         run_id,
         "--no-generate",
     ]
-    env = dict(os.environ)
+    env = {**os.environ, **(target_env or {})}
     env.pop("ASSAY_RUN_ID", None)
     if target_url:
         command += ["--target-url", target_url]
@@ -136,17 +148,36 @@ def not_measured(config: PerfConfig | None = None) -> list[Record]:
     """The journey-mix rows of a run without --journey-mix: their targets, no figures."""
     chosen = config or load_config()
     return [
-        Record(key, measurement(key, chosen), MANAGED_DEFAULT, Kind.JOURNEY_MIX, {}, NOT_RUN)
+        Record(key, measurement(key, chosen), backend, Kind.JOURNEY_MIX, {}, NOT_RUN)
+        for backend in (MANAGED_DEFAULT, LOCAL_STACK)
         for key in SHAPES
     ]
 
 
-def measure(runs: Path, target_url: str | None = None) -> list[Record]:
+def measure(
+    runs: Path,
+    target_url: str | None = None,
+    *,
+    target_env: Mapping[str, str] | None = None,
+    backend: str | None = None,
+) -> list[Record]:
     """Run the sustained and step shapes, one `assay run perf` each; their rows."""
     config = load_config()
-    backend = f"target {redact(target_url)}" if target_url else MANAGED_DEFAULT
+    named = backend or (f"target {redact(target_url)}" if target_url else MANAGED_DEFAULT)
     made: list[Record] = []
     for key, shape in SHAPES.items():
         budget = config.shape(shape).duration_s + GRACE_S + START_S
-        made.append(record(key, run_shape(shape, runs, target_url, budget), config, backend))
+        summary = run_shape(shape, runs, target_url, budget, target_env)
+        made.append(record(key, summary, config, named))
     return made
+
+
+def measure_on_stack(runs: Path) -> list[Record]:
+    """The same rows on a local stack provisioned for them and torn down after."""
+    with provisioned_stack() as stack:  # `assay stack up`'s workers, as LOCAL_STACK says
+        env = {
+            "ASSAY_ADMIN_EMAIL": stack.admin["email"],
+            "ASSAY_ADMIN_PASSWORD": stack.admin["password"],
+            LEDGERS_ENV: format_ledgers(stack.ledgers),
+        }
+        return measure(runs, stack.service_url, target_env=env, backend=LOCAL_STACK)

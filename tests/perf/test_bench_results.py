@@ -22,6 +22,7 @@ from perf.bench.targets import (
     CEILING,
     GOALS,
     KNEE,
+    LOCAL_STACK,
     MANAGED_DEFAULT,
     POSTGRES_REDIS,
     SQLITE,
@@ -200,15 +201,18 @@ def test_a_step_runs_knee_is_the_rate_achieved_at_the_last_step_that_held(tmp_pa
     ]
     metrics = {"knee_rps": 200, "slo_broke": True, "steps": steps, "failures": 0}
     path = summary(metrics, [p95(170.0, None)], Verdict.PASS).write(tmp_path)
-    row = journeys.record(KNEE, path, CONFIG, MANAGED_DEFAULT).as_json()
+    row = journeys.record(KNEE, path, CONFIG, LOCAL_STACK).as_json()
     assert row["figures"]["knee_rps"] == 200
     assert row["figures"]["knee_achieved_rps"] == 187.5
     assert row["figures"]["p95_ms"] == 250.0
     assert row["meets_target"] is False  # 1,000 asked
-    assert row["target"]["text"].endswith("(asked of the local stack)")
+    assert row["target"]["source"] == "issue 16"
+    # The 1,000 RPS knee is asked of the local stack only: the default target's is a figure.
+    default = journeys.record(KNEE, path, CONFIG, MANAGED_DEFAULT).as_json()
+    assert (default["target"], default["meets_target"]) == (None, None)
     broken = {"knee_rps": None, "slo_broke": True, "steps": steps[2:], "failures": 3}
     path = summary(broken, [], Verdict.FAIL).write(tmp_path / "broken")
-    nothing_held = journeys.record(KNEE, path, CONFIG, MANAGED_DEFAULT).as_json()
+    nothing_held = journeys.record(KNEE, path, CONFIG, LOCAL_STACK).as_json()
     assert nothing_held["figures"]["knee_achieved_rps"] == 0.0
     assert nothing_held["meets_target"] is False
 
@@ -218,8 +222,15 @@ def test_journey_rows_without_a_run_keep_their_targets_and_say_why() -> None:
     assert missing["note"] == "the run wrote no summary.json"
     assert missing["meets_target"] is None
     placeholders = [r.as_json() for r in journeys.not_measured(CONFIG)]
-    assert [r["key"] for r in placeholders] == [SUSTAINED, KNEE]
-    assert all(r["target"] and r["meets_target"] is None for r in placeholders)
+    assert [(r["key"], r["backend"]) for r in placeholders] == [
+        (SUSTAINED, MANAGED_DEFAULT),
+        (KNEE, MANAGED_DEFAULT),
+        (SUSTAINED, LOCAL_STACK),
+        (KNEE, LOCAL_STACK),
+    ]
+    # Every placeholder keeps its target except the default target's knee (asked of the stack).
+    assert [bool(r["target"]) for r in placeholders] == [True, False, True, True]
+    assert all(r["meets_target"] is None for r in placeholders)
     assert all("--journey-mix" in r["note"] for r in placeholders)
 
 
