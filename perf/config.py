@@ -22,6 +22,7 @@ WORKERS_ENV = "ASSAY_PERF_WORKERS"  # Locust worker processes sharing the users 
 OUT_ENV = "ASSAY_PERF_OUT"  # folder the gate writes summary.json into (default: working dir)
 SUMMARY = "summary.json"
 DEFAULT_SHAPE = "smoke"
+MAX_ACCOUNTS = 10_000  # customer accounts a run registers at most
 
 
 class PerfConfigError(Exception):
@@ -96,9 +97,13 @@ class DataConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    users: int = Field(default=40, ge=1, le=10_000)
+    users: int = Field(default=40, ge=1, le=MAX_ACCOUNTS)
     products: int = Field(default=20, ge=1, le=1_000)
     stock: int = Field(default=1_000_000, ge=1, le=1_000_000_000)
+    # The target's per-account order limit (the reference service's RATE_LIMIT_ORDERS_PER_USER
+    # default): the run registers more accounts than `users` when its shape's peak would
+    # otherwise bring one near it (perf.plan.accounts_for).
+    orders_per_account_per_minute: float = Field(default=30, gt=0)
 
 
 class PerfConfig(BaseModel):

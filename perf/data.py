@@ -121,8 +121,21 @@ def prepare(
     config: DataConfig,
     admin_email: str | None = None,
     admin_password: str | None = None,
+    *,
+    buys: bool = True,
 ) -> TestData:
-    """Create the run's customers (and stocked products, as admin) through the API."""
+    """Create the run's customers (and stocked products, as admin) through the API.
+
+    A run that `buys` (its checkout or cancel journey has weight) orders only products it
+    created itself, which takes admin credentials: without them it refuses to start rather
+    than buy up the target's real catalog stock.
+    """
+    if buys and not (admin_email and admin_password):
+        raise DataError(
+            "the checkout and cancel journeys order only products the run creates, which "
+            "takes admin credentials (ASSAY_ADMIN_EMAIL, ASSAY_ADMIN_PASSWORD); without them "
+            "give both weight 0 in ASSAY_PERF_CONFIG: the run never buys the target's own stock"
+        )
     notes: list[str] = []
     with httpx.Client(base_url=base_url, timeout=TIMEOUT_S) as client:
         catalog = _ok(client.get("/products", params={"limit": 100}), "list products").json()
@@ -134,8 +147,9 @@ def prepare(
             admin = Account(admin_email, admin_password, login(client, admin_email, admin_password))
             order_ids = _perf_products(client, admin, config)
         else:
+            # Only carts use these: a cart line reserves nothing, and nothing is ordered.
             order_ids = [int(p["id"]) for p in items if p["available"] > 0][:20]
-            notes.append("no admin credentials: checkouts use catalog stock; admin journey off")
+            notes.append("no admin credentials: nothing ordered; carts use catalog products")
         accounts = _accounts(client, config.users, secrets.token_hex(4))
     words = sorted({p["name"].split()[1] for p in items if len(p["name"].split()) > 1})
     return TestData(

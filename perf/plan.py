@@ -15,7 +15,7 @@ from typing import Any
 
 from assay.catalog import Catalog
 from assay.summary import Verdict
-from perf.config import PerfConfig, Stage, users_for
+from perf.config import MAX_ACCOUNTS, PerfConfig, Stage, users_for
 from perf.gate import ERRORS, LATENCY, GroupStats, evaluate
 
 # A stage delivered its load when it sent at least this share of its planned requests, less
@@ -43,6 +43,59 @@ def requests_per_iteration(config: PerfConfig, admin_known: bool = True) -> floa
         weights.pop("admin", None)
     total = sum(weights.values())
     return sum(w * REQUESTS_PER_JOURNEY[name] for name, w in weights.items()) / total
+
+
+# Journeys that place orders, and the POST /orders one run sends beyond its first (a same-key
+# retry counts too: a target checks its per-account order limit before it replays).
+ORDERING_JOURNEYS = ("checkout", "cancel")
+# No account is planned above this share of the target's per-account order limit (Poisson
+# arrivals bunch: a minute's count runs well over its mean now and then).
+ORDER_LIMIT_SHARE = 0.8
+
+
+class PlanError(Exception):
+    """The shape cannot run as configured against the target's limits."""
+
+
+def orders_per_iteration(config: PerfConfig, admin_known: bool = True) -> float:
+    """Mean POST /orders one iteration sends, by the configured journey weights."""
+    weights = config.weights(set(REQUESTS_PER_JOURNEY))
+    if not admin_known:
+        weights.pop("admin", None)
+    each = {"checkout": 1.0 + config.retry_share, "cancel": 1.0}
+    return sum(weights.get(name, 0.0) * each[name] for name in ORDERING_JOURNEYS) / sum(
+        weights.values()
+    )
+
+
+def accounts_for(config: PerfConfig, peak_rps: float, admin_known: bool = True) -> int:
+    """Customer accounts a run at `peak_rps` needs: the configured number, or more when that
+    would put an account above ORDER_LIMIT_SHARE of the target's per-account order limit.
+
+    Users take accounts in turn, so an account carries at most ceil(users / accounts) users.
+    PlanError when even one user alone would place too many orders.
+    """
+    per_user = config.user_rate * 60.0 * orders_per_iteration(config, admin_known)
+    if per_user == 0:
+        return config.data.users
+    limit = config.data.orders_per_account_per_minute
+    users_per_account = math.floor(limit * ORDER_LIMIT_SHARE / per_user)
+    if users_per_account < 1:
+        raise PlanError(
+            f"one simulated user places {per_user:.1f} orders a minute, over "
+            f"{ORDER_LIMIT_SHARE:.0%} of the target's limit of {limit:g} per account: "
+            "lower user_rate or the checkout and cancel weights"
+        )
+    users = users_for(peak_rps, config.user_rate, requests_per_iteration(config, admin_known))
+    needed = max(config.data.users, math.ceil(users / users_per_account))
+    if needed > MAX_ACCOUNTS:
+        raise PlanError(
+            f"{users} users at {peak_rps:g} RPS need {needed} accounts to stay under "
+            f"{ORDER_LIMIT_SHARE:.0%} of {limit:g} orders a minute each; at most "
+            f"{MAX_ACCOUNTS} are registered: raise the target's limit "
+            "(data.orders_per_account_per_minute says what it is)"
+        )
+    return needed
 
 
 def stage_at(stages: list[Stage], elapsed_s: float) -> int | None:
