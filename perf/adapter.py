@@ -34,8 +34,7 @@ from perf.config import (
     load_config,
     shape_name,
 )
-from perf.data import DATA_ENV, DataError, TestData, prepare
-from perf.plan import ORDERING_JOURNEYS, PlanError, accounts_for
+from perf.data import DATA_ENV, DataError, TestData, for_shape
 
 NAME = "perf"
 LOCUSTFILE = PERF_DIR / "locustfile.py"
@@ -206,33 +205,22 @@ def run_perf(run: Run, target: Target) -> Summary:
         (out / stale).unlink(missing_ok=True)
     started = time.monotonic()
     admin = target.admin
-    try:
-        accounts = accounts_for(config, config.shape(shape).peak_rps, admin is not None)
-    except PlanError as exc:
-        raise SuiteError(f"the {shape} shape cannot run here: {exc}") from exc
-    buys = any(config.journeys.get(name, 0) > 0 for name in ORDERING_JOURNEYS)
     with tempfile.TemporaryDirectory(prefix="assay-perf-") as tmp:
         given = os.environ.get(DATA_ENV)
         try:
             data = (
                 TestData.load(Path(given))
                 if given
-                else prepare(
+                else for_shape(
                     target.base_url,
-                    config.data.model_copy(update={"users": accounts}),
+                    config,
+                    shape,
                     admin.email if admin else None,
                     admin.password if admin else None,
-                    buys=buys,
                 )
             )
         except DataError as exc:
             raise SuiteError(f"test data could not be made through the API: {exc}") from exc
-        if not given and accounts > config.data.users:
-            data.notes.append(
-                f"{accounts} customer accounts (not {config.data.users}): at "
-                f"{config.shape(shape).peak_rps:g} RPS none may near the target's limit of "
-                f"{config.data.orders_per_account_per_minute:g} orders a minute"
-            )
         env = {
             **os.environ,
             **target.env(),

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from perf.config import DataConfig
+from perf.config import DataConfig, PerfConfig
+from perf.plan import ORDERING_JOURNEYS, PlanError, accounts_for
 
 DATA_ENV = "ASSAY_PERF_DATA"
 PERF_PRODUCT_NAME = "Assay Perf Item"
@@ -170,14 +171,46 @@ def prepare(
     )
 
 
-def from_environment(base_url: str, config: DataConfig) -> TestData:
+def for_shape(
+    base_url: str,
+    config: PerfConfig,
+    shape: str,
+    admin_email: str | None = None,
+    admin_password: str | None = None,
+) -> TestData:
+    """The data a run of `shape` needs: enough accounts for its peak order rate (see
+    `perf.plan.accounts_for`), stocked products when its mix orders. DataError when the
+    plan cannot work here or the target refuses."""
+    admin_known = bool(admin_email and admin_password)
+    try:
+        accounts = accounts_for(config, config.shape(shape).peak_rps, admin_known)
+    except PlanError as exc:
+        raise DataError(f"the {shape} shape cannot run here: {exc}") from exc
+    data = prepare(
+        base_url,
+        config.data.model_copy(update={"users": accounts}),
+        admin_email,
+        admin_password,
+        buys=any(config.journeys.get(name, 0) > 0 for name in ORDERING_JOURNEYS),
+    )
+    if accounts > config.data.users:
+        data.notes.append(
+            f"{accounts} customer accounts (not {config.data.users}): at "
+            f"{config.shape(shape).peak_rps:g} RPS none may near the target's limit of "
+            f"{config.data.orders_per_account_per_minute:g} orders a minute"
+        )
+    return data
+
+
+def from_environment(base_url: str, config: PerfConfig, shape: str) -> TestData:
     """The data file named by `ASSAY_PERF_DATA`, else fresh data made through the API now."""
     path = os.environ.get(DATA_ENV)
     if path:
         return TestData.load(Path(path))
-    return prepare(
+    return for_shape(
         base_url,
         config,
+        shape,
         os.environ.get("ASSAY_ADMIN_EMAIL"),
         os.environ.get("ASSAY_ADMIN_PASSWORD"),
     )

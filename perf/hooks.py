@@ -53,7 +53,7 @@ def on_init(environment: Environment, **_: Any) -> None:
         return
     if not environment.host:
         raise ValueError("no --host: the perf suite needs the target's base URL")
-    plan = Plan.build(config, from_environment(environment.host, config.data))
+    plan = Plan.build(config, from_environment(environment.host, config, shape_name()))
     plan.processes = max(1, int(os.environ.get(WORKERS_ENV) or 1))
     Shopper.plan = plan
     ThroughputShape.mean_requests = plan.requests_per_iteration()
