@@ -10,6 +10,7 @@ This module is pure: it imports neither Locust nor anything that does I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -189,11 +190,26 @@ def _latency(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloResul
     return results
 
 
+def min_error_samples(slo: Slo) -> int:
+    """The fewest requests in which one error still meets an error-rate objective.
+
+    In a smaller group one unlucky request would be the whole verdict (one failure in four
+    admin requests is 25 %): its rate is reported, and it is judged on its own only once it
+    has two errors or more; until then it counts in its journey and the run as a whole.
+    """
+    if slo.objective <= 0:
+        return 1  # no error is allowed: one breaks it in any count
+    count = max(1, math.floor(100.0 / slo.objective))
+    return count if slo.met(100.0 / count) else count + 1
+
+
 def _error_rate(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloResult]:
     results = []
+    needed = min_error_samples(slo)
     for scope, stats in scopes:
         rate = _percent(stats.server_errors, stats.requests)
-        results.append(_result(slo, rate, scope, judge(slo, rate)))
+        enough = scope is None or stats.requests >= needed or stats.server_errors > 1
+        results.append(_result(slo, rate, scope, judge(slo, rate) if enough else Verdict.SKIPPED))
     return results
 
 

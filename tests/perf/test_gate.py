@@ -23,6 +23,7 @@ from perf.gate import (
     GroupStats,
     evaluate,
     generator_overloaded,
+    min_error_samples,
     percentile,
     pool,
     undelivered,
@@ -168,9 +169,9 @@ def test_errors_in_one_group_fail_the_key_error_slo(catalog: Catalog) -> None:
 
 
 def test_the_error_slos_count_error_answers_as_prometheus_does(catalog: Catalog) -> None:
-    # 5 of 50 cart requests refused with a 4xx, none answered 5xx: Prometheus sees no error,
+    # 5 of 150 cart requests refused with a 4xx, none answered 5xx: Prometheus sees no error,
     # and neither do the SLOs; the run still fails, because its own requests were refused.
-    stats = [*healthy(), group("cart /cart", 10, 50, failures=5, server_errors=0)]
+    stats = [*healthy(), group("cart /cart", 10, 150, failures=5, server_errors=0)]
     result = evaluate(stats, catalog)
     assert by_scope(result.slos, ERRORS)["GET cart /cart"].observed == 0.0
     assert by_scope(result.slos, ERRORS)["GET cart /cart"].verdict is Verdict.PASS
@@ -204,6 +205,33 @@ def test_sparse_groups_report_latency_without_being_judged_by_it(catalog: Catalo
     assert admin.observed == 900
     assert admin.verdict is Verdict.SKIPPED
     assert result.verdict is Verdict.PASS
+
+
+def test_one_error_in_a_sparse_group_is_reported_but_does_not_decide_it(
+    catalog: Catalog,
+) -> None:
+    needed = min_error_samples(catalog.slo(ERRORS))
+    assert needed == 101  # one error in 101 requests is 0.99 %, under the 1 % objective
+    # One failure in four admin requests is 25 %: shown, not judged on its own.
+    unlucky = group("admin /admin/flags", 20, 4, failures=1)
+    result = evaluate([*healthy(), unlucky], catalog)
+    admin = by_scope(result.slos, ERRORS)["GET admin /admin/flags"]
+    assert admin.observed == 25.0
+    assert admin.verdict is Verdict.SKIPPED
+    assert result.verdict is Verdict.PASS
+    # Two errors in the same few requests are no longer one unlucky request.
+    broken = group("admin /admin/flags", 20, 4, failures=2)
+    result = evaluate([*healthy(), broken], catalog)
+    assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.FAIL
+    assert result.verdict is Verdict.FAIL
+    # One error is judged from the count at which it alone meets the objective.
+    short = group("admin /admin/flags", 20, needed - 1, failures=1)
+    result = evaluate([*healthy(), short], catalog)
+    assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.SKIPPED
+    judged = group("admin /admin/flags", 20, needed, failures=1)
+    result = evaluate([*healthy(), judged], catalog)
+    # 0.99 %: under the 1 % objective, past its 0.8 % warning level.
+    assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.WARNING
 
 
 def test_no_checkouts_skips_the_checkout_slo_and_leaves_it_out_of_the_score(

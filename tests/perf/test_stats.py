@@ -53,3 +53,45 @@ def test_perf_counts_as_errors_what_the_alert_rules_count() -> None:
     errors = load_catalog().errors
     assert errors is not None
     assert errors.promql() in generate.RULES_FILE.read_text()
+
+
+EXACT = """
+import json
+from locust.env import Environment
+from assay.catalog import load_catalog
+from perf.gate import percentile
+from perf.stats import ServerErrors, groups
+
+answers = ServerErrors()
+environment = Environment()
+environment.create_local_runner()
+answers.install(environment, load_catalog().errors)
+for took in [299.6] * 95 + [120.0] * 5:
+    environment.events.request.fire(
+        request_type="GET", name="checkout /orders", response_time=took, response_length=0,
+        response=None, context={}, exception=None,
+    )
+(group,) = groups(environment.stats, answers)
+(entry,) = environment.stats.entries.values()
+print(json.dumps({
+    "exact": percentile(group.response_times, 0.95),
+    "locust": percentile(dict(entry.response_times), 0.95),
+    "requests": group.requests,
+    "counted": sum(group.response_times.values()),
+}))
+"""
+
+
+def test_latency_is_judged_to_the_millisecond_not_by_locusts_rounded_buckets() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", EXACT], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout.splitlines()[-1])
+    # Locust files 299.6 ms under 300, which fails `p95 < 300`; the gate reads 299.
+    assert figures["locust"] == 300.0
+    assert figures["exact"] == 299.0
+    assert figures["requests"] == figures["counted"] == 100
+    latency = load_catalog().slo("SLO-LATENCY-P95")
+    assert latency.met(figures["exact"])
+    assert not latency.met(figures["locust"])
