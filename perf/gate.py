@@ -193,9 +193,10 @@ def _latency(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloResul
 def min_error_samples(slo: Slo) -> int:
     """The fewest requests in which one error still meets an error-rate objective.
 
-    In a smaller group one unlucky request would be the whole verdict (one failure in four
-    admin requests is 25 %): its rate is reported, and it is judged on its own only once it
-    has two errors or more; until then it counts in its journey and the run as a whole.
+    In a smaller group (or journey) one unlucky request would be the whole verdict (one
+    failure in four admin requests is 25 %): there a single error leaves the scope unjudged,
+    its rate reported and still counted in the run as a whole. No error, or two and more,
+    are judged as they are.
     """
     if slo.objective <= 0:
         return 1  # no error is allowed: one breaks it in any count
@@ -208,7 +209,7 @@ def _error_rate(slo: Slo, scopes: list[tuple[str | None, Pooled]]) -> list[SloRe
     needed = min_error_samples(slo)
     for scope, stats in scopes:
         rate = _percent(stats.server_errors, stats.requests)
-        enough = scope is None or stats.requests >= needed or stats.server_errors > 1
+        enough = scope is None or stats.requests >= needed or stats.server_errors != 1
         results.append(_result(slo, rate, scope, judge(slo, rate) if enough else Verdict.SKIPPED))
     return results
 

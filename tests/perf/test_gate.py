@@ -224,10 +224,14 @@ def test_one_error_in_a_sparse_group_is_reported_but_does_not_decide_it(
     result = evaluate([*healthy(), broken], catalog)
     assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.FAIL
     assert result.verdict is Verdict.FAIL
-    # One error is judged from the count at which it alone meets the objective.
+    # One error is judged from the count at which it alone meets the objective, and no
+    # error is judged in any count.
     short = group("admin /admin/flags", 20, needed - 1, failures=1)
     result = evaluate([*healthy(), short], catalog)
     assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.SKIPPED
+    clean = group("admin /admin/flags", 20, 4)
+    result = evaluate([*healthy(), clean], catalog)
+    assert by_scope(result.slos, ERRORS)["GET admin /admin/flags"].verdict is Verdict.PASS
     judged = group("admin /admin/flags", 20, needed, failures=1)
     result = evaluate([*healthy(), judged], catalog)
     # 0.99 %: under the 1 % objective, past its 0.8 % warning level.
