@@ -131,6 +131,36 @@ class Summary(BaseModel):
         """Read and validate a `summary.json`."""
         return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
+    def with_check(self, check: Check, metrics: Mapping[str, Any] | None = None) -> Summary:
+        """This summary with `check` added and counted, `metrics` merged in, and failed if the
+        check failed or erred (a skipped check is counted as skipped and fails nothing)."""
+        counts = self.counts.model_copy()
+        field_name = {
+            Verdict.PASS: "passed",
+            Verdict.FAIL: "failed",
+            Verdict.SKIPPED: "skipped",
+        }.get(check.verdict, "errors")
+        setattr(counts, field_name, getattr(counts, field_name) + 1)
+        verdict = self.verdict
+        fails = check.verdict not in {Verdict.PASS, Verdict.SKIPPED}
+        if fails and verdict in {Verdict.PASS, Verdict.WARNING, Verdict.SKIPPED}:
+            verdict = Verdict.FAIL
+        # Validated anew, so the derived figures (judged counts and share) follow the new check.
+        return Summary.model_validate(
+            {
+                **self.model_dump(),
+                "checks": [*self.model_dump()["checks"], check.model_dump()],
+                "counts": Counts(
+                    passed=counts.passed,
+                    failed=counts.failed,
+                    skipped=counts.skipped,
+                    errors=counts.errors,
+                ).model_dump(),
+                "verdict": verdict,
+                "metrics": {**self.metrics, **(metrics or {})},
+            }
+        )
+
 
 def counts_verdict(counts: Counts) -> Verdict:
     """The verdict implied by counts alone: any failure or error fails; nothing run is skipped."""

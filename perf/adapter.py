@@ -35,6 +35,7 @@ from perf.config import (
     shape_name,
 )
 from perf.data import DATA_ENV, DataError, TestData, for_shape
+from perf.regression import with_regression
 
 NAME = "perf"
 LOCUSTFILE = PERF_DIR / "locustfile.py"
@@ -240,6 +241,13 @@ def run_perf(run: Run, target: Target) -> Summary:
         notes.append("remote target: its per-client rate limit must admit this load generator")
     metrics = {**summary.metrics, "workers": count, "exit_code": code}
     summary = summary.model_copy(update={"notes": notes, "metrics": metrics})
+    summary = with_regression(
+        summary,
+        run.directory.parent,
+        run_id=run.run_id,
+        target=target.describe(),
+        shape=shape,
+    )
     # The load moved real money through the gateways: reconcile it once the users stopped.
     summary = record_ledger(summary, target)
     return summary.model_copy(update={"duration_s": round(time.monotonic() - started, 2)})

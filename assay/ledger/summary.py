@@ -12,7 +12,7 @@ from assay.ledger.fetch import (
     check_target,
 )
 from assay.ledger.models import LedgerReport
-from assay.summary import Check, Counts, Summary, Verdict
+from assay.summary import Check, Summary, Verdict
 from assay.target import Target
 
 CHECK_ID = "ledger::gateways-agree"
@@ -46,35 +46,8 @@ def ledger_check(
 
 def with_ledger(summary: Summary, check: Check, report: LedgerReport | None) -> Summary:
     """`summary` with the check added, counted, `metrics.ledger` set, and failed if it failed."""
-    counts = summary.counts
-    passed, failed, errors = counts.passed, counts.failed, counts.errors
-    if check.verdict is Verdict.PASS:
-        passed += 1
-    elif check.verdict is Verdict.FAIL:
-        failed += 1
-    else:
-        errors += 1
-    verdict = summary.verdict
-    if check.verdict is not Verdict.PASS and verdict in {
-        Verdict.PASS,
-        Verdict.WARNING,
-        Verdict.SKIPPED,
-    }:
-        verdict = Verdict.FAIL
-    metrics = dict(summary.metrics)
-    metrics["ledger"] = report.to_dict() if report is not None else {"error": check.message}
-    # Validated anew, so the derived figures (judged counts and share) follow the new check.
-    return Summary.model_validate(
-        {
-            **summary.model_dump(),
-            "checks": [*summary.model_dump()["checks"], check.model_dump()],
-            "counts": Counts(
-                passed=passed, failed=failed, skipped=counts.skipped, errors=errors
-            ).model_dump(),
-            "verdict": verdict,
-            "metrics": metrics,
-        }
-    )
+    ledger = report.to_dict() if report is not None else {"error": check.message}
+    return summary.with_check(check, {"ledger": ledger})
 
 
 def record_ledger(

@@ -20,6 +20,8 @@ from assay.target import Target, managed_target
 from perf.adapter import MANAGED_TARGET_ENV, run_perf
 from perf.config import load_config
 from perf.data import prepare
+from perf.regression import CHECK_ID as REGRESSION_CHECK
+from perf.regression import MIN_BASELINE_RUNS
 
 pytestmark = [pytest.mark.slow, pytest.mark.exclusive, pytest.mark.req("REQ-PERF-001")]
 
@@ -159,3 +161,35 @@ def test_two_worker_run_counts_match_the_services_own_counters(
     assert out.as_posix() == "perf"
     assert summary.metrics["requests"] > 60
     assert summary.metrics["requests"] == served
+
+
+def test_a_slowdown_inside_the_objective_fails_the_regression_comparison_by_name(
+    target: Target, small_load: Path, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+
+    def perf_run() -> Summary:
+        run = Run.create(runs)
+        run.record_target(target)
+        return run_perf(run, target)
+
+    for _ in range(MIN_BASELINE_RUNS):
+        assert perf_run().verdict in {Verdict.PASS, Verdict.WARNING}
+    set_flag(target, "payment_latency_ms", 150)
+    try:
+        slowed = perf_run()
+    finally:
+        set_flag(target, "payment_latency_ms", 0)
+    # Checkout's p95 stays under the catalog's 300 ms: only the comparison can see it.
+    checkout = next(
+        s for s in slowed.slos if s.id == "SLO-LATENCY-P95" and s.scope == "journey:checkout"
+    )
+    assert checkout.observed is not None
+    assert checkout.observed < 300
+    regression = next(c for c in slowed.checks if c.id == REGRESSION_CHECK)
+    assert regression.verdict is Verdict.FAIL
+    assert regression.message is not None
+    assert "POST checkout /orders p95" in regression.message
+    assert "GET browse /products" not in regression.message
+    assert slowed.verdict is Verdict.FAIL
+    assert len(slowed.metrics["regression"]["baseline_runs"]) == MIN_BASELINE_RUNS
