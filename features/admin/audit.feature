@@ -22,5 +22,5 @@ Feature: Admin audit trail
 
   Scenario: Audit entries are chained by hash
     Given a product priced 999 USD with 2 in stock
-    When the admin reads the audit log
+    When the admin reads the newest audit entries
     Then each entry's prev_hash is the previous entry's hash

@@ -10,11 +10,17 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_service.admin import audit
-from reference_service.admin.schemas import EventPage, EventRead, FlagRead, flag_set_model
+from reference_service.admin.schemas import (
+    EventHead,
+    EventPage,
+    EventRead,
+    FlagRead,
+    flag_set_model,
+)
 from reference_service.deps import AdminUser, RuntimeDep, SessionDep
 from reference_service.errors import PROBLEM_MEDIA_TYPE, DomainError
 from reference_service.events.models import OutboxEvent
@@ -112,6 +118,13 @@ def _setter(name: str, body_model: type[BaseModel]) -> Callable[..., Awaitable[F
         return_annotation=FlagRead,
     )
     return set_flag
+
+
+@router.get("/events/head", response_model=EventHead, operation_id="admin-events-head")
+async def events_head(_: AdminUser, session: SessionDep) -> EventHead:
+    """The newest event's sequence (0 when there is none), to read only what comes after."""
+    newest = await session.scalar(select(func.max(OutboxEvent.seq)))
+    return EventHead(sequence=int(newest or 0))
 
 
 @router.get("/events", response_model=EventPage, operation_id="admin-list-events")

@@ -126,6 +126,12 @@ class EventPage(BaseModel):
     next_after: int | None
 
 
+class EventHead(BaseModel):
+    """The newest event's sequence (0 when there is none): where a reader starts from."""
+
+    sequence: int
+
+
 class AdminOrderRead(BaseModel):
     """Any customer's order, with the idempotency keys of its charge and refund at the
     gateways (so their ledgers can be joined to orders without knowing the key format)."""

@@ -49,6 +49,20 @@ def test_a_declined_order_records_the_release(make_client: AppFactory) -> None:
     ]
 
 
+def test_the_events_head_is_the_newest_sequence_to_read_after(make_client: AppFactory) -> None:
+    _, client = make_client()
+    boss = admin(client)
+    head = client.get("/admin/events/head", headers=boss)
+    assert head.status_code == 200
+    mark = head.json()["sequence"]
+    placed = order(client, customer(client), [{"product_id": 6, "quantity": 1}]).json()
+    after = client.get("/admin/events", params={"after": mark}, headers=boss).json()["items"]
+    # Exactly the new order's events come after the mark, and the head moved to the last.
+    assert {e["aggregate_id"] for e in after} == {placed["id"]}
+    assert client.get("/admin/events/head", headers=boss).json() == {"sequence": after[-1]["seq"]}
+    assert client.get("/admin/events/head").status_code == 401
+
+
 def test_a_rolled_back_checkout_leaves_no_event(make_client: AppFactory) -> None:
     _, client = make_client()
     boss = admin(client)
