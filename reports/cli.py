@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from reports.html import Cadence
+# Only what the options need at import time: the reports' plotting and data libraries load
+# when a report is written, so `assay --help` stays quick.
+from reports.figures import Cadence
 
 report_app = typer.Typer(
     name="report",

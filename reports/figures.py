@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from assay.catalog import Catalog, Comparison
 from assay.manifest import Manifest, build_manifest
 from assay.record import Run, history
 from assay.summary import Verdict
+
+
+class Cadence(StrEnum):
+    """Which audience the status page is for (seed §12 reporting templates)."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
 
 FAILING = {Verdict.FAIL, Verdict.ERROR}
 SCORES = {"low": 1, "medium": 2, "high": 3}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -14,6 +13,7 @@ from assay.summary import Verdict
 from reports import charts
 from reports.figures import (
     FAILING,
+    Cadence,
     ReportData,
     dora,
     failing_checks,
@@ -38,13 +38,6 @@ PALETTE = {
     "header": ("#ffffff", "#1b1f24"),
     "row-bad": ("#1b1f24", "#fdecea"),
 }
-
-
-class Cadence(StrEnum):
-    """Which audience the page is for (seed §12 reporting templates)."""
-
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
 
 
 def _environment() -> Environment:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +191,28 @@ def test_suites_option_is_the_same_as_naming_them(
         "fake-fail",
     ]
     assert not (run_dir / "evidence").exists()
+
+
+# Libraries a report, a load test or an experiment needs, which no help screen does.
+HEAVY = {"matplotlib", "pandas", "pptx", "locust", "chaoslib", "schemathesis", "hypothesis"}
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["evidence"], ["stack"]])
+def test_the_cli_starts_without_the_reports_or_the_suites_libraries(command: list[str]) -> None:
+    # `assay --help` took 9-10 s when mounting `assay report` drew in matplotlib and pandas.
+    shown = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "assay", *command, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Usage" in shown.stdout
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in shown.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "typer" in imported  # the import log was read
+    assert imported & HEAVY == set()
