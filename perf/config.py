@@ -114,6 +114,7 @@ class PerfConfig(BaseModel):
     user_rate: float = Field(gt=0)
     journeys: dict[str, float]
     retry_share: float = Field(default=0.05, ge=0, le=1)
+    decline_share: float = Field(default=0.0, ge=0, le=0.5)  # checkouts paid with a declined card
     data: DataConfig = Field(default_factory=DataConfig)
     shapes: dict[str, ShapeConfig]
     ramp_s: float = Field(default=5.0, gt=0)

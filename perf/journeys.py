@@ -12,7 +12,8 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from locust import FastHttpUser, task
@@ -22,6 +23,7 @@ from perf.config import PerfConfig
 from perf.data import Account, TestData
 from perf.pacing import PoissonPacer
 from perf.plan import REQUESTS_PER_JOURNEY
+from perf.variety import APPROVED_TOKEN, DECLINED_TOKEN, basket, popularity
 
 TOKEN_REFRESH_S = 300.0  # log in again this long before a token could expire
 
@@ -57,7 +59,10 @@ class Plan:
     weights: list[float]
     user_rate: float
     retry_share: float
+    decline_share: float = 0.0
     processes: int = 1  # Locust processes running users; user numbers interleave across them
+    # Cumulative popularity of data.product_ids, in their order (see perf.variety).
+    product_popularity: list[float] = field(default_factory=list)
 
     @classmethod
     def build(cls, config: PerfConfig, data: TestData) -> Plan:
@@ -68,7 +73,15 @@ class Plan:
         if not weights:
             raise ValueError("no journey has a positive weight")
         names, values = list(weights), list(weights.values())
-        return cls(data, names, values, config.user_rate, config.retry_share)
+        return cls(
+            data,
+            names,
+            values,
+            config.user_rate,
+            config.retry_share,
+            config.decline_share,
+            product_popularity=popularity(len(data.product_ids)),
+        )
 
     def requests_per_iteration(self) -> float:
         """Mean requests one iteration sends, by weight."""
@@ -133,25 +146,38 @@ class Shopper(FastHttpUser):
                 self._issued[account.email] = time.monotonic()
 
     def product_id(self) -> int:
-        """A catalog product to look at."""
+        """A catalog product to look at, the popular ones far more often (perf.variety)."""
         assert self.plan is not None
-        return self.rng.choice(self.plan.data.product_ids)
+        ids, weights = self.plan.data.product_ids, self.plan.product_popularity
+        return self.rng.choices(ids, cum_weights=weights or None)[0]
 
     def stocked_id(self) -> int:
         """A product with ample stock, to put in a cart or order."""
         assert self.plan is not None
         return self.rng.choice(self.plan.data.order_product_ids)
 
-    def order(self, journey_name: str) -> dict[str, Any] | None:
-        """Checkout one stocked item with a fresh Idempotency-Key; the order, or None."""
+    def order(self, journey_name: str, *, declined: bool = False) -> dict[str, Any] | None:
+        """Checkout a basket with a fresh Idempotency-Key; the order, or None.
+
+        With `declined` the card is one the gateway declines: a 402 is the answer expected.
+        """
         assert self.plan is not None
         key = uuid.uuid4().hex
         body = {
-            "items": [{"product_id": self.stocked_id(), "quantity": 1}],
-            "payment": {"token": "tok_visa"},
+            "items": basket(self.rng, self.plan.data.order_product_ids),
+            "payment": {"token": DECLINED_TOKEN if declined else APPROVED_TOKEN},
         }
         headers = {**self.auth(), "Idempotency-Key": key}
         name = f"{journey_name} /orders"
+        if declined:
+            with self.client.post(
+                "/orders", json=body, headers=headers, name=name, catch_response=True
+            ) as refused:
+                if refused.status_code == HTTPStatus.PAYMENT_REQUIRED:
+                    refused.success()
+                else:
+                    refused.failure(f"a declined card was answered {refused.status_code}")
+            return None
         response = self.client.post("/orders", json=body, headers=headers, name=name)
         if response.status_code != 201:
             return None
@@ -211,8 +237,10 @@ def cart(user: Shopper) -> None:
 
 @journey("checkout")
 def checkout(user: Shopper) -> None:
-    """Checkout with a fresh Idempotency-Key (a small share retried with the same key)."""
-    user.order("checkout")
+    """Checkout with a fresh Idempotency-Key (a small share retried with the same key, another
+    paid with a card the gateway declines)."""
+    assert user.plan is not None
+    user.order("checkout", declined=user.rng.random() < user.plan.decline_share)
 
 
 @journey("history")

@@ -30,6 +30,7 @@ user_rate: 1.0
 journeys: {browse: 30, search: 12, product: 25, cart: 10, checkout: 10, history: 6,
            cancel: 3, login: 2, admin: 1}
 retry_share: 0.1
+decline_share: 0.5
 data: {users: 6, products: 4, stock: 100000}
 shapes:
   smoke: {stages: [{rps: 12, duration_s: 10}]}
