@@ -142,9 +142,14 @@ def undelivered(gate: GateResult, shortfall: str) -> GateResult:
     The SLO results stay as measured; the verdict cannot pass, since they were measured at a
     lower rate than the one asked.
     """
-    if not shortfall or gate.verdict is Verdict.ERROR:
+    return fail_with(gate, shortfall)
+
+
+def fail_with(gate: GateResult, reason: str) -> GateResult:
+    """The gate's result failed for `reason`, said first ('' leaves it as it is)."""
+    if not reason or gate.verdict is Verdict.ERROR:
         return gate
-    return replace(gate, verdict=Verdict.FAIL, reasons=[shortfall, *gate.reasons])
+    return replace(gate, verdict=Verdict.FAIL, reasons=[reason, *gate.reasons])
 
 
 def generator_overloaded(runner: object) -> str:

@@ -21,7 +21,7 @@ from assay.catalog import CatalogError, load_catalog
 from perf import summary
 from perf.config import OUT_ENV, WORKERS_ENV, load_config, shape_name
 from perf.data import DATA_ENV, TestData, from_environment
-from perf.gate import check_unjudged, evaluate, generator_overloaded, undelivered
+from perf.gate import check_unjudged, evaluate, fail_with, generator_overloaded, undelivered
 from perf.journeys import Plan, Shopper
 from perf.metrics import catalog_cache_counts, hit_ratio
 from perf.plan import requests_per_iteration
@@ -70,25 +70,33 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     if is_worker(environment) or environment.runner is None:
         return
     shape = environment.shape_class
-    judged = groups(environment.runner.stats, SERVER_ERRORS)
+    everything = groups(environment.runner.stats, SERVER_ERRORS)
+    sent = sum(group.requests for group in everything)
+    judged = everything
     metrics: dict[str, Any] = {}
     if isinstance(shape, ThroughputShape):
         metrics = shape.report()
         held = shape.held()
+        warm = shape.judged()
         if held is not None:
             judged = held  # a step search is judged up to its knee
+        elif warm:
+            judged = warm  # a fixed shape's stages, warm-up excluded
+            metrics["warm_up_excluded_requests"] = sent - sum(g.requests for g in warm)
     catalog = load_catalog()
     host = environment.host or ""
     ratio = hit_ratio(_cache_before.get(host), catalog_cache_counts(host) if host else None)
     unjudged = shape.config.shape(shape.name).unjudged if isinstance(shape, ThroughputShape) else {}
     gate = evaluate(judged, catalog, cache_hit_ratio=ratio, unjudged=unjudged)
     if isinstance(shape, ThroughputShape):
-        gate = undelivered(gate, shape.delivery(gate.requests))
+        for broken_stage in reversed(shape.stage_failures()):
+            gate = fail_with(gate, broken_stage)
+        gate = undelivered(gate, shape.delivery(sent))
     gate = undelivered(gate, generator_overloaded(environment.runner))
     elapsed = max(1e-9, time.time() - environment.runner.stats.start_time)
     # What the run was, for load requirements (assay.coverage): its shape and achieved rate.
     metrics.setdefault("shape", shape.name if isinstance(shape, ThroughputShape) else "custom")
-    metrics["achieved_rps"] = round(gate.requests / elapsed, 1)
+    metrics["achieved_rps"] = round(sent / elapsed, 1)
     result = summary.build(
         gate,
         judged,

@@ -164,6 +164,30 @@ def window(later: Iterable[GroupStats], earlier: Iterable[GroupStats]) -> list[G
     return result
 
 
+def merge(*windows: Iterable[GroupStats]) -> list[GroupStats]:
+    """Several windows' groups added up, one group per (name, method)."""
+    merged: dict[tuple[str, str], GroupStats] = {}
+    for groups in windows:
+        for group in groups:
+            key = (group.name, group.method)
+            old = merged.get(key)
+            if old is None:
+                merged[key] = group
+                continue
+            histogram = dict(old.response_times)
+            for bucket, count in group.response_times.items():
+                histogram[bucket] = histogram.get(bucket, 0) + count
+            merged[key] = GroupStats(
+                method=group.method,
+                name=group.name,
+                requests=old.requests + group.requests,
+                failures=old.failures + group.failures,
+                response_times=histogram,
+                server_errors=old.server_errors + group.server_errors,
+            )
+    return list(merged.values())
+
+
 @dataclass
 class StepResult:
     """How one step of a step search went."""
@@ -242,10 +266,16 @@ class ShapePlan:
         self.mean_requests = mean_requests
         self.stages = shape.plan()
         self.search = StepSearch(catalog) if shape.step is not None else None
+        self.catalog = catalog
         self._index: int | None = None
         self._users = 0
         self._rate = 1.0
         self._stage_ends: list[int] = []  # requests sent by the end of each finished stage
+        # Each finished stage's statistics from the end of its warm-up (its first `ramp_s`, and
+        # the first stage's users' first gaps) to its end; what fixed shapes are judged on.
+        self.stage_windows: list[list[GroupStats]] = []
+        self._stage_start: list[GroupStats] = []
+        self._warm: list[GroupStats] | None = None
 
     def users_for(self, rps: float) -> int:
         """Users that produce `rps` requests per second at the configured pacing."""
@@ -261,6 +291,8 @@ class ShapePlan:
         if finished is not None:
             stats = snapshot()
             self._stage_ends.append(sum(group.requests for group in stats))
+            self.stage_windows.append(window(stats, self._warm or self._stage_start))
+            self._stage_start, self._warm = stats, None
             planned = self.planned_requests(finished)
             if search and not search.finish_step(
                 self.stages[finished], stats, self.mean_requests, planned
@@ -269,6 +301,8 @@ class ShapePlan:
         self._index = index
         if index is None:
             return None
+        if self._warm is None and elapsed_s >= self.warm_until_s(index):
+            self._warm = snapshot()
         users = self.users_for(self.stages[index].rps)
         if users != self._users:
             # Locust restarts its ramp whenever the rate it is given changes, so the rate is
@@ -277,6 +311,37 @@ class ShapePlan:
             self._rate = spawn_rate(self._users, users, self.config.ramp_s)
             self._users = users
         return users, self._rate
+
+    def warm_until_s(self, index: int) -> float:
+        """Seconds into the shape when stage `index` is past its warm-up."""
+        start = sum(stage.duration_s for stage in self.stages[:index])
+        warm_up = self.config.ramp_s + (1.0 / self.config.user_rate if index == 0 else 0.0)
+        return start + min(warm_up, self.stages[index].duration_s / 2)
+
+    def stage_failures(self) -> list[str]:
+        """Why a finished stage of a fixed shape with several stages broke a key SLO on its own
+        statistics, warm-up excluded (a 600 RPS minute of a spike must not hide in the average
+        of the 300 RPS around it)."""
+        if self.search is not None or len(self.stages) < 2:
+            return []
+        reasons = []
+        for index, groups in enumerate(self.stage_windows):
+            gate = evaluate(groups, self.catalog)
+            if gate.verdict is Verdict.FAIL:
+                stage = self.stages[index]
+                said = gate.reasons[0] if gate.reasons else "a key SLO missed"
+                reasons.append(
+                    f"stage {index + 1} of the {self.name} shape ({stage.rps:g} RPS, warm-up "
+                    f"excluded) failed on its own: {said}"
+                )
+        return reasons
+
+    def judged(self) -> list[GroupStats] | None:
+        """The statistics a fixed shape is judged on: its finished stages, warm-up excluded
+        (None for a step search, or a run that finished no stage)."""
+        if self.search is not None or not self.stage_windows:
+            return None
+        return merge(*self.stage_windows)
 
     def planned_requests(self, index: int) -> float:
         """Requests stage `index` should send, less what its ramp and the first gaps lose.

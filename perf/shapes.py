@@ -44,6 +44,14 @@ class ThroughputShape(LoadTestShape):
         search = self._plan().search
         return search.held if search is not None else None
 
+    def judged(self) -> list[GroupStats] | None:
+        """A fixed shape's statistics without its warm-up (None: judge the whole run)."""
+        return self._plan().judged()
+
+    def stage_failures(self) -> list[str]:
+        """Stages of a fixed shape that broke a key SLO on their own."""
+        return self._plan().stage_failures()
+
     def delivery(self, sent: int) -> str:
         """Why the run's load fell short of the shape ('' when it was delivered)."""
         return self._plan().delivery(sent)

@@ -15,7 +15,7 @@ import pytest
 
 from assay.catalog import load_catalog
 from perf.config import PerfConfigError, Stage, load_config, users_for
-from perf.gate import GroupStats
+from perf.gate import GroupStats, percentile, pool
 from perf.pacing import MAX_LAG_S, PoissonPacer
 from perf.plan import (
     REQUESTS_PER_JOURNEY,
@@ -201,6 +201,49 @@ def test_each_stage_of_a_shape_is_judged_on_its_own() -> None:
     assert "stage 3" not in reason
 
 
+def _took(requests: int, slow: int = 0) -> list[GroupStats]:
+    """Cumulative statistics: `requests` at 20 ms, `slow` of them at 900 ms instead."""
+    histogram = {20: requests - slow, **({900: slow} if slow else {})}
+    return [GroupStats("GET", "browse /products", requests, 0, histogram)]
+
+
+def test_a_fixed_shape_is_judged_without_its_warm_up() -> None:
+    config = load_config(environ={})
+    plan = ShapePlan(config, "sustained", mean_requests=1.6, catalog=load_catalog())
+    warm_s = plan.warm_until_s(0)
+    assert warm_s == config.ramp_s + 1 / config.user_rate
+    plan.tick(0, _no_snapshot)
+    # The first seconds were slow (cold caches, users starting); all 1,000 later ones fast.
+    plan.tick(warm_s, lambda: _took(300, slow=300))
+    assert plan.tick(plan.stages[0].duration_s, lambda: _took(1300, slow=300)) is None
+    judged = plan.judged()
+    assert judged is not None
+    assert [(g.requests, dict(g.response_times)) for g in judged] == [(1000, {20: 1000})]
+    assert plan.stage_failures() == []  # one stage: the run's own gate judges it
+
+
+def test_a_spike_stage_that_breaks_its_slo_fails_even_when_the_average_holds() -> None:
+    config = load_config(environ={})
+    plan = ShapePlan(config, "spike", mean_requests=1.6, catalog=load_catalog())
+    # Stages of 1,000 requests each after warm-up; the 600 RPS stage answered 10 % at 900 ms.
+    totals = {"warm1": 100, "end1": 1100, "warm2": 1200, "end2": 2200, "warm3": 2300}
+    slow = 100
+    plan.tick(0, _no_snapshot)
+    plan.tick(plan.warm_until_s(0), lambda: _took(totals["warm1"]))
+    plan.tick(60, lambda: _took(totals["end1"]))
+    plan.tick(plan.warm_until_s(1), lambda: _took(totals["warm2"]))
+    plan.tick(120, lambda: _took(totals["end2"], slow=slow))
+    plan.tick(plan.warm_until_s(2), lambda: _took(totals["warm3"], slow=slow))
+    assert plan.tick(180, lambda: _took(3300, slow=slow)) is None
+    # Over the three stages, 100 slow of 3,000 is 3.3 %: the p95 holds at 20 ms.
+    judged = plan.judged()
+    assert judged is not None
+    assert percentile(pool(judged).response_times, 0.95) == 20
+    (reason,) = plan.stage_failures()
+    assert reason.startswith("stage 2 of the spike shape (600 RPS, warm-up excluded) failed")
+    assert "SLO-LATENCY-P95 (key SLO) FAIL" in reason
+
+
 def test_a_step_search_judges_each_step_not_the_whole_run() -> None:
     plan = ShapePlan(load_config(environ={}), "step", mean_requests=1.6, catalog=load_catalog())
     assert plan.delivery(0) == ""
@@ -215,11 +258,11 @@ def test_an_unchanged_user_count_keeps_the_ramp_rate_it_was_given() -> None:
     assert first is not None
     users, rate = first
     assert rate == spawn_rate(0, users, config.ramp_s) > 1
-    assert [plan.tick(t, _no_snapshot) for t in (1, 2, 30)] == [first] * 3
+    assert [plan.tick(t, _sent(100 * t)) for t in (1, 2, 30)] == [first] * 3
 
 
 def _no_snapshot() -> list[GroupStats]:
-    raise AssertionError("statistics are read only when a stage ends")
+    raise AssertionError("statistics are read only when a stage or its warm-up ends")
 
 
 def test_shape_plan_ticks_users_for_each_stage_then_stops() -> None:
