@@ -61,6 +61,8 @@ def traffic_within_slo(
     breaker): `held` is then null and the probe does not count towards the score."""
     context = resolve(configuration)
     mix = {journey: 1.0} if journey else None
+    if judge:  # long enough for the statistics it judges, whatever the experiment asked
+        duration_s = max(duration_s, traffic.min_requests() / rate_rps)
     samples = burst(context, duration_s, rate_rps, mix=mix)
     measured = traffic.measure(samples)
     slos = traffic.judge_slos(measured)

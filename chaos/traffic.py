@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from assay.catalog import load_catalog
+from perf.gate import MIN_LATENCY_SAMPLES, min_error_samples
 
 USERS_FILE = "traffic-users.json"
 USER_COUNT = 6
@@ -207,6 +208,7 @@ def measure(samples: list[Sample], journey: str | None = None) -> dict[str, Any]
     latency = p95([s.ms for s in chosen if s.status != 0])
     return {
         "requests": len(chosen),
+        "failures": failed,
         "p95_ms": round(latency, 1) if latency is not None else None,
         "error_rate_pct": round(100.0 * failed / len(chosen), 2) if chosen else None,
         "statuses": statuses,
@@ -222,9 +224,16 @@ def judges_latency(environ: Mapping[str, str] | None = None) -> bool:
     return env.get(JUDGE_LATENCY_ENV, "true").strip().lower() not in {"false", "0", "no"}
 
 
+def min_requests() -> int:
+    """The fewest requests a burst that judges the SLOs sends: enough for a p95, and enough
+    that one error alone cannot break the error-rate objective (the perf gate's rule)."""
+    return max(MIN_LATENCY_SAMPLES, min_error_samples(load_catalog().slo(ERROR_SLO)))
+
+
 def judge_slos(measured: dict[str, Any]) -> list[dict[str, Any]]:
     """The measured p95 and error rate against the catalog's SLOs (`held` is None for a
-    latency SLO measured only, see `judges_latency`)."""
+    latency SLO measured only, see `judges_latency`, and for one error in a burst too small
+    for one error to decide)."""
     catalog = load_catalog()
     latency_judged = judges_latency()
     results = []
@@ -233,6 +242,13 @@ def judge_slos(measured: dict[str, Any]) -> list[dict[str, Any]]:
         observed = measured[key]
         held: bool | None = observed is not None and slo.met(float(observed))
         if slo_id == LATENCY_SLO and not latency_judged:
+            held = None
+        lone_error = measured.get("failures") == 1
+        if (
+            slo_id == ERROR_SLO
+            and lone_error
+            and measured.get("requests", 0) < min_error_samples(slo)
+        ):
             held = None
         results.append(
             {

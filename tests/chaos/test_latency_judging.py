@@ -23,3 +23,24 @@ def test_latency_is_judged_unless_switched_off(monkeypatch: pytest.MonkeyPatch) 
     assert _held(monkeypatch, None) == {traffic.LATENCY_SLO: False, traffic.ERROR_SLO: False}
     assert _held(monkeypatch, "false") == {traffic.LATENCY_SLO: None, traffic.ERROR_SLO: False}
     assert _held(monkeypatch, "true")[traffic.LATENCY_SLO] is False
+
+
+@pytest.mark.req("REQ-RES-001")
+def test_one_error_in_a_burst_too_small_to_resolve_the_objective_decides_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(traffic.JUDGE_LATENCY_ENV, raising=False)
+    # A burst sized by min_requests() lets one error meet the 1 % objective.
+    assert traffic.min_requests() == 101
+
+    def error_held(requests: int, failures: int) -> bool | None:
+        rate = 100.0 * failures / requests
+        measured = {"requests": requests, "failures": failures, "p95_ms": 20.0}
+        judged = traffic.judge_slos({**measured, "error_rate_pct": rate})
+        return {s["id"]: s["held"] for s in judged}[traffic.ERROR_SLO]
+
+    assert error_held(75, 1) is None  # 1.3 %, but one request in 75 proves nothing
+    assert error_held(75, 2) is False
+    assert error_held(75, 0) is True
+    assert error_held(101, 1) is True  # 0.99 %
+    assert error_held(101, 2) is False
