@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +44,9 @@ class SloRow:
     observed: Figure
     verdict: Verdict
     budget_used_pct: float | None
+    suite: str = ""
+    scope: str | None = None  # None: the suite's overall figure
+    base_id: str = ""  # the catalog's SLO id, without the scope
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,32 @@ def slo_rows(data: ReportData) -> list[SloRow]:
                     observed=Figure(slo.observed, source),
                     verdict=slo.verdict,
                     budget_used_pct=used,
+                    suite=suite,
+                    scope=slo.scope,
+                    base_id=slo.id,
                 )
             )
     return sorted(rows, key=lambda r: (r.verdict not in FAILING, r.slo_id))
+
+
+_WORSE = {Verdict.FAIL: 4, Verdict.ERROR: 4, Verdict.WARNING: 3, Verdict.PASS: 2}
+
+
+def slo_groups(data: ReportData) -> list[SloRow]:
+    """One row per SLO of each suite: its worst result (by verdict, then budget used), the
+    scope that had it named, so some 25 endpoint groups' latency read as one line."""
+    worst: dict[tuple[str, str], SloRow] = {}
+    for row in slo_rows(data):
+        key = (row.suite, row.base_id)
+        rank = (_WORSE.get(row.verdict, 1), row.budget_used_pct or 0.0)
+        held = worst.get(key)
+        if held is None or rank > (_WORSE.get(held.verdict, 1), held.budget_used_pct or 0.0):
+            worst[key] = row
+    grouped = []
+    for (suite, slo_id), row in worst.items():
+        where = f"{suite}, worst: {row.scope}" if row.scope else suite
+        grouped.append(replace(row, slo_id=f"{slo_id} ({where})"))
+    return sorted(grouped, key=lambda r: (r.verdict not in FAILING, r.slo_id))
 
 
 def slo_trend(data: ReportData, slo_id: str) -> list[Point]:

@@ -21,7 +21,7 @@ from reports.figures import (
     metric,
     money_rows,
     pass_rate,
-    slo_rows,
+    slo_groups,
     slo_trend,
     top_risks,
 )
@@ -29,6 +29,15 @@ from reports.traceability import Traceability, totals
 
 SEVERITIES = ("critical", "high", "medium", "low")
 LEFT, TOP, WIDTH = Inches(0.5), Inches(1.4), Inches(9.0)
+# Layout: a table row is one line of 10 pt text (cells are cut to fit, the full text is in the
+# notes or the status page); everything stays above the footer line at BOTTOM.
+ROW = Inches(0.32)
+TITLE_H = Inches(0.9)
+BOTTOM = Inches(6.6)
+CHART_MIN = Inches(1.8)  # the least height a chart below a table gets
+CELL_PT = 10
+CHARS_PER_INCH = 13  # of 10 pt text, a little over its average width
+CELL_MARGINS = 0.2  # inches, left and right together
 
 
 class _Sources:
@@ -55,8 +64,11 @@ class _Sources:
 
 def _slide(deck: Deck, title: str, sources: _Sources | None = None, text: str = "") -> Slide:
     slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
-    slide.shapes.title.text = title
-    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
+    heading = slide.shapes.title
+    heading.text = title
+    heading.text_frame.paragraphs[0].font.size = Pt(28)
+    # One line of 28 pt, ending above the content (the layout's box reaches into it).
+    heading.left, heading.top, heading.width, heading.height = LEFT, Inches(0.3), WIDTH, TITLE_H
     if text:
         box = slide.shapes.add_textbox(LEFT, Inches(6.7), WIDTH, Inches(0.5)).text_frame
         box.text = text
@@ -66,20 +78,54 @@ def _slide(deck: Deck, title: str, sources: _Sources | None = None, text: str = 
     return slide
 
 
+def _cut(text: str, width: float) -> str:
+    """`text` cut to one line of a cell `width` inches wide."""
+    room = max(4, int((width - CELL_MARGINS) * CHARS_PER_INCH))
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
 def _table(
-    slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], top: Length = TOP
-) -> None:
-    height = Emu(Inches(0.32) * (len(rows) + 1))
-    shape = slide.shapes.add_table(len(rows) + 1, len(header), LEFT, top, WIDTH, height)
+    slide: Slide,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    top: Length = TOP,
+    bottom: Length = BOTTOM,
+    widths: Sequence[float] | None = None,
+) -> Length:
+    """A table of one-line rows between `top` and `bottom`; rows that do not fit are counted
+    in a last row instead. `widths`: each column's share of the width (equal by default).
+    Returns where the table ends."""
+    fit = max(1, int((bottom - top) // ROW) - 1)
+    shown = list(rows)
+    if len(shown) > fit:
+        rest = len(shown) - (fit - 1)
+        shown = [*shown[: fit - 1], [f"… {rest} more rows (all in the status page)"]]
+    height = Emu(ROW * (len(shown) + 1))
+    shape = slide.shapes.add_table(len(shown) + 1, len(header), LEFT, top, WIDTH, height)
+    shares = list(widths or [1.0] * len(header))
+    inches = [WIDTH.inches * share / sum(shares) for share in shares]
+    for col, column in enumerate(shape.table.columns):
+        column.width = Inches(inches[col])
     for col, name in enumerate(header):
-        shape.table.cell(0, col).text = name
-    for r, row in enumerate(rows, start=1):
+        shape.table.cell(0, col).text = _cut(name, inches[col])
+    for r, row in enumerate(shown, start=1):
         for col, value in enumerate(row):
-            shape.table.cell(r, col).text = value
+            # A summary row's one cell: the first column is cut to the whole table's width.
+            room = WIDTH.inches if len(row) == 1 else inches[col]
+            shape.table.cell(r, col).text = _cut(value, room)
     for row in shape.table.rows:
+        row.height = ROW
         for cell in row.cells:
             for paragraph in cell.text_frame.paragraphs:
-                paragraph.font.size = Pt(11)
+                paragraph.font.size = Pt(CELL_PT)
+    return Emu(top + height)
+
+
+def _table_and_chart_box(rows: int) -> tuple[Length, tuple[float, float, float, float]]:
+    """Where a table of `rows` rows may end so a chart fits below it, and the chart's box."""
+    table_bottom = min(Emu(TOP + ROW * (rows + 1)), Emu(BOTTOM - CHART_MIN - Inches(0.2)))
+    chart_top = table_bottom + Inches(0.2)
+    return table_bottom, (0.5, chart_top / Inches(1), 9.0, (BOTTOM - chart_top) / Inches(1))
 
 
 def _chart(
@@ -113,7 +159,8 @@ def _labels(data: ReportData) -> list[str]:
 def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
     notes = _Sources()
     rows = []
-    for row in slo_rows(data):
+    grouped = slo_groups(data)  # one row per SLO of each suite, its worst scope named
+    for row in grouped:
         observed = notes.add(row.slo_id, row.observed)
         rows.append(
             [
@@ -130,16 +177,17 @@ def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
     if not rows:
         _table(slide, ["SLO"], [["No SLO results in this run"]])
         return notes
-    _table(slide, ["SLO", "Objective", "Observed", "Verdict", "Budget used"], rows)
-    used = {r.slo_id: r.budget_used_pct for r in slo_rows(data)}
-    top = 1.6 + 0.32 * (len(rows) + 1)
+    table_bottom, box = _table_and_chart_box(len(rows))
+    header = ["SLO", "Objective", "Observed", "Verdict", "Budget used"]
+    _table(slide, header, rows, TOP, table_bottom, widths=[4.2, 1.1, 1.2, 1.0, 1.5])
+    used = {f"{r.base_id} ({r.suite})": r.budget_used_pct for r in grouped}
     _chart(
         slide,
         XL_CHART_TYPE.BAR_CLUSTERED,
         list(used),
         {"Budget used (%)": list(used.values())},
         "Error budget used (%)",
-        (0.5, top, 9.0, max(1.8, 6.6 - top)),
+        box,
     )
     return notes
 
@@ -172,9 +220,8 @@ def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
 def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
     notes = _Sources()
     chaos = data.run.summaries.get("chaos")
-    rows = [
-        [c.title or c.id, str(c.verdict), c.message or ""] for c in (chaos.checks if chaos else [])
-    ]
+    checks = sorted(chaos.checks if chaos else [], key=lambda c: c.verdict not in FAILING)
+    rows = [[c.title or c.id, str(c.verdict), c.message or ""] for c in checks]  # failed first
     scores = [
         notes.add(f"resilience score {r.run_id}", metric(r, "chaos", "resilience_score"))
         for r in data.runs
@@ -187,15 +234,17 @@ def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
         f"Resilience score this run: {current if current is not None else 'n/a'}",
     )
     notes.lines.append(f"experiments <- {data.run.run_id}/chaos/summary.json#/checks")
-    _table(slide, ["Experiment", "Outcome", "Note"], rows or [["No chaos results", "", ""]])
-    top = 1.6 + 0.32 * (len(rows) + 1)
+    shown = rows or [["No chaos results", "", ""]]
+    table_bottom, box = _table_and_chart_box(len(shown))
+    header = ["Experiment", "Outcome", "Note"]
+    _table(slide, header, shown, TOP, table_bottom, widths=[3.2, 1.0, 4.8])
     _chart(
         slide,
         XL_CHART_TYPE.COLUMN_CLUSTERED,
         _labels(data),
         {"resilience score": scores},
         "Resilience score per run",
-        (0.5, top, 9.0, max(1.8, 6.6 - top)),
+        box,
     )
     return notes
 
@@ -226,11 +275,12 @@ def _money_slide(deck: Deck, data: ReportData) -> _Sources:
         notes,
         "Every capture belongs to one confirmed order of its amount, or was refunded.",
     )
-    header = ["Suite", "Ledgers", "Charges / captures / refunds", "Captured", "Refunded"]
+    header = ["Suite", "Ledgers", "Charges/captures/refunds", "Captured", "Refunded"]
     _table(
         slide,
         [*header, "Mismatches"],
         rows or [["No suite reconciled the gateways' ledgers", "", "", "", "", ""]],
+        widths=[1.1, 0.7, 2.1, 1.3, 1.3, 2.5],
     )
     return notes
 
