@@ -19,6 +19,7 @@ from reports.figures import (
     failing_checks,
     metric,
     money_rows,
+    slo_groups,
     slo_rows,
     slo_trend,
     suite_counts,
@@ -35,6 +36,7 @@ PALETTE = {
     "badge-fail": ("#ffffff", "#b3261e"),
     "badge-pass": ("#ffffff", "#1a7f37"),
     "badge-warn": ("#1b1f24", "#f2c94c"),
+    "badge-skip": ("#1b1f24", "#d0d7de"),
     "header": ("#ffffff", "#1b1f24"),
     "row-bad": ("#1b1f24", "#fdecea"),
 }
@@ -49,7 +51,17 @@ def _environment() -> Environment:
     )
     env.filters["num"] = lambda v: "n/a" if v is None or v != v else f"{v:g}"  # None or NaN
     env.filters["anchor"] = lambda path: "ev-" + re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")
+    env.filters["badge"] = verdict_badge
     return env
+
+
+def verdict_badge(verdict: str) -> str:
+    """The badge a verdict wears: skipped and unjudged are grey, never a pass's green."""
+    if verdict in {Verdict.FAIL, Verdict.ERROR}:
+        return "fail"
+    if verdict == Verdict.WARNING:
+        return "warn"
+    return "pass" if verdict == Verdict.PASS else "skip"
 
 
 def _trend_chart(data: ReportData, slo_id: str) -> dict[str, str] | None:
@@ -113,7 +125,8 @@ def context(data: ReportData, trace: Traceability, cadence: Cadence) -> dict[str
         **headline(data.run, len(failing)),
         "verdicts": data.manifest.verdicts,
         "failing": failing,
-        "slos": slo_rows(data),
+        "slos": slo_groups(data),
+        "slo_details": slo_rows(data),
         "attention": coverage[coverage["status"] != "covered"].to_dict("records"),
         "totals": totals(trace),
         "charts": [

@@ -12,6 +12,7 @@ from pptx.presentation import Presentation as Deck
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Length, Pt
 
+from assay.summary import Verdict
 from reports.figures import (
     FAILING,
     Figure,
@@ -156,6 +157,13 @@ def _labels(data: ReportData) -> list[str]:
     ]
 
 
+def _budget(verdict: Verdict, used: float | None) -> str:
+    """Budget used, as the status page shows it: an SLO not judged spends none."""
+    if verdict in {Verdict.SKIPPED, Verdict.UNJUDGED}:
+        return "not judged"
+    return f"{used:g} %" if used is not None else "n/a"
+
+
 def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
     notes = _Sources()
     rows = []
@@ -168,7 +176,7 @@ def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
                 f"{row.objective:g} {row.unit}",
                 f"{observed:g} {row.unit}" if observed is not None else "n/a",
                 str(row.verdict),
-                f"{row.budget_used_pct:g} %" if row.budget_used_pct is not None else "n/a",
+                _budget(row.verdict, row.budget_used_pct),
             ]
         )
     slide = _slide(

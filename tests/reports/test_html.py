@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reports import html, traceability
+from assay.record import load_run
+from reports import figures, html, traceability
 from reports.figures import ReportData
+from tests.fixtures.runs.make_runs import RUN_C
 from tests.reports.tools import require_tool
 
 
@@ -161,3 +164,48 @@ def test_page_renders_in_headless_chromium(data_b: ReportData, tmp_path: Path) -
     ).stdout
     assert re.search(r"<main id=\"main\">", dom)
     assert "Weekly ops status" in dom
+
+
+def _scoped(runs_dir: Path, run: str) -> None:
+    """Per-journey results beside run's overall perf SLOs, one of them unjudged."""
+    path = runs_dir / run / "perf" / "summary.json"
+    summary = json.loads(path.read_text())
+    for journey, observed in (("browse", 40.0), ("checkout", 250.0), ("login", 90.0)):
+        summary["slos"].append(
+            {
+                "id": "SLO-LATENCY-P95",
+                "objective": 300.0,
+                "unit": "ms",
+                "observed": observed,
+                "verdict": "pass",
+                "scope": f"journey:{journey}",
+            }
+        )
+    summary["slos"].append(
+        {
+            "id": "SLO-CACHE-HIT",
+            "objective": 85.0,
+            "unit": "percent",
+            "observed": 64.0,
+            "verdict": "unjudged",
+            "scope": "catalog cache",
+        }
+    )
+    path.write_text(json.dumps(summary))
+
+
+def test_slos_are_one_row_per_objective_with_every_scope_folded_below(runs_dir: Path) -> None:
+    _scoped(runs_dir, RUN_C)
+    text = _render(figures.load(load_run(runs_dir / RUN_C)))
+    section = text[text.index('id="slos"') : text.index('id="trends"')]
+    grouped, folded = section.split("<details>")
+    latency = re.findall(r"SLO-LATENCY-P95 \(perf[^<]*\)", grouped)
+    assert latency == ["SLO-LATENCY-P95 (perf, worst: journey:checkout)"]
+    assert "journey:browse" not in grouped
+    assert "journey:browse" in folded
+    assert "<summary>Every scope judged" in folded
+    # An unjudged SLO wears a grey badge and no budget figure, never a pass's green.
+    cache = grouped[grouped.index("SLO-CACHE-HIT") :].split("</tr>")[0]
+    assert "badge-skip" in cache
+    assert "not judged" in cache
+    assert " %</td>" not in cache
