@@ -138,6 +138,25 @@ def slo_groups(data: ReportData) -> list[SloRow]:
     return sorted(grouped, key=lambda r: (r.verdict not in FAILING, r.slo_id))
 
 
+MIN_TREND_POINTS = 3  # fewer runs than this make a dot or a line, not a trend
+
+
+def too_little_history(title: str, points: int) -> str | None:
+    """What a report says instead of drawing a trend from too few runs (None: enough)."""
+    if points >= MIN_TREND_POINTS:
+        return None
+    runs = "1 run" if points == 1 else f"{points} runs"
+    return (
+        f"{title}: not enough history for a trend ({runs} so far; a trend needs "
+        f"{MIN_TREND_POINTS})."
+    )
+
+
+def runs_of_history(count: int) -> str:
+    """'1 run of history', '3 runs of history'."""
+    return f"{count} run{'' if count == 1 else 's'} of history"
+
+
 def slo_trend(data: ReportData, slo_id: str) -> list[Point]:
     """An SLO's overall observed value in each run that measured it, oldest first."""
     points = []

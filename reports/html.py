@@ -23,6 +23,7 @@ from reports.figures import (
     slo_rows,
     slo_trend,
     suite_counts,
+    too_little_history,
     top_risks,
 )
 from reports.traceability import Traceability, totals
@@ -67,8 +68,10 @@ def verdict_badge(verdict: str) -> str:
 def _trend_chart(data: ReportData, slo_id: str) -> dict[str, str] | None:
     slo = data.catalog.slos.get(slo_id)
     points = slo_trend(data, slo_id)
-    if slo is None or not points:
+    if slo is None:
         return None
+    if note := too_little_history(slo.title, len(points)):
+        return {"note": note}
     labels = [f"{p.at:%m-%d}" for p in points]
     values = [p.figure.value or 0.0 for p in points]
     described = ", ".join(

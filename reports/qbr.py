@@ -22,8 +22,10 @@ from reports.figures import (
     metric,
     money_rows,
     pass_rate,
+    runs_of_history,
     slo_groups,
     slo_trend,
+    too_little_history,
     top_risks,
 )
 from reports.traceability import Traceability, totals
@@ -211,6 +213,14 @@ def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
         values = [points.get(r.run_id) for r in data.runs]
         if slo is None:
             continue
+        if note := too_little_history(slo.title, len(points)):
+            frame = slide.shapes.add_textbox(
+                Inches(0.5 + 4.6 * index), TOP, Inches(4.5), Inches(1.2)
+            ).text_frame
+            frame.word_wrap = True
+            frame.text = note
+            frame.paragraphs[0].font.size = Pt(16)
+            continue
         _chart(
             slide,
             XL_CHART_TYPE.LINE_MARKERS,
@@ -391,7 +401,7 @@ def build_deck(data: ReportData, trace: Traceability) -> bytes:
     title.shapes.title.text = "Quarterly business review: reliability and compliance"
     title.placeholders[1].text = (
         f"{record.target.url or 'target'} version {record.target.version or 'unknown'}\n"
-        f"Run {data.run.run_id} ({record.finished_at:%Y-%m-%d}), {len(data.runs)} runs of history"
+        f"Run {data.run.run_id} ({record.finished_at:%Y-%m-%d}), {runs_of_history(len(data.runs))}"
     )
     title.notes_slide.notes_text_frame.text = f"Sources: {data.run.run_id}/run.json"
     slides = [

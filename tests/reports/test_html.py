@@ -55,8 +55,8 @@ def test_page_has_landmarks_language_and_a_skip_link(data_b: ReportData) -> None
     assert page.all("a")[0]["href"] == "#main"
 
 
-def test_images_have_alt_text_and_are_inline(data_b: ReportData) -> None:
-    page = _parse(_render(data_b))
+def test_images_have_alt_text_and_are_inline(data_c: ReportData) -> None:
+    page = _parse(_render(data_c))
     images = page.all("img")
     assert len(images) == 3
     for image in images:
@@ -209,3 +209,12 @@ def test_slos_are_one_row_per_objective_with_every_scope_folded_below(runs_dir: 
     assert "badge-skip" in cache
     assert "not judged" in cache
     assert " %</td>" not in cache
+
+
+def test_two_runs_say_there_is_too_little_history_instead_of_drawing_a_trend(
+    data_b: ReportData,
+) -> None:
+    text = _render(data_b)
+    trends = text[text.index('id="trends"') : text.index('id="suites"')]
+    assert "Request latency p95: not enough history for a trend (2 runs so far" in trends
+    assert len(_parse(trends).all("img")) == 1  # the suite chart, of this run alone

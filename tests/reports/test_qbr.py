@@ -111,3 +111,12 @@ def test_deck_converts_to_pdf_with_libreoffice(data_c: ReportData, tmp_path: Pat
     )
     pdf = tmp_path / "qbr.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_too_little_history_is_said_not_drawn(data_b: ReportData, tmp_path: Path) -> None:
+    deck = Presentation(str(_deck(data_b, tmp_path)))
+    trends = next(s for s in deck.slides if s.shapes.title.text.startswith("Latency and error"))
+    assert not [shape for shape in trends.shapes if shape.has_chart]
+    text = " ".join(shape.text_frame.text for shape in trends.shapes if shape.has_text_frame)
+    assert "Request latency p95: not enough history for a trend (2 runs so far" in text
+    assert "2 runs of history" in deck.slides[0].placeholders[1].text
