@@ -97,6 +97,10 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     # What the run was, for load requirements (assay.coverage): its shape and achieved rate.
     metrics.setdefault("shape", shape.name if isinstance(shape, ThroughputShape) else "custom")
     metrics["achieved_rps"] = round(sent / elapsed, 1)
+    # Everything sent, as the target counts it; the judged figures leave the warm-up out.
+    metrics["requests"] = sent
+    metrics["failures"] = sum(group.failures for group in everything)
+    metrics["judged_requests"] = gate.requests
     result = summary.build(
         gate,
         judged,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.summary import Check, Summary, Verdict
+from perf.gate import MIN_LATENCY_SAMPLES
 
 CHECK_ID = "perf::no-regression"
 BASELINE_RUNS = 5  # the median is over at most this many earlier runs
@@ -130,11 +131,13 @@ def limit_ms(median_ms: float) -> float:
 
 
 def compare(groups: list[Mapping[str, Any]], found: Baseline) -> list[Comparison]:
-    """Every group measured now and in at least MIN_BASELINE_RUNS of the baseline's runs."""
+    """Every group with a p95 of MIN_LATENCY_SAMPLES requests now (the gate's own minimum)
+    that was measured in at least MIN_BASELINE_RUNS of the baseline's runs."""
     made = []
     for group in groups:
         past = found.p95_ms.get(group["group"], [])
-        if group.get("p95_ms") is None or len(past) < MIN_BASELINE_RUNS:
+        sampled = int(group.get("requests") or 0) >= MIN_LATENCY_SAMPLES
+        if group.get("p95_ms") is None or not sampled or len(past) < MIN_BASELINE_RUNS:
             continue
         median = statistics.median(past)
         made.append(

@@ -136,3 +136,15 @@ def test_a_damaged_run_file_is_left_out_of_the_baseline(tmp_path: Path) -> None:
     (broken / "run.json").write_text("{not json")
     found = baseline(tmp_path, run_id="20261202T020000Z-bbbbbb", target="managed", shape="smoke")
     assert len(found.runs) == 3
+
+
+def test_a_group_with_too_few_requests_for_a_p95_is_not_compared(tmp_path: Path) -> None:
+    _history(tmp_path, 5)
+    sparse = _summary({CHECKOUT: 120.0, BROWSE: 4.0})
+    sparse.metrics["groups"][0]["requests"] = 19  # under the gate's 20 for a p95
+    judged = with_regression(
+        sparse, tmp_path, run_id="20261202T020000Z-bbbbbb", target=MANAGED, shape="smoke"
+    )
+    verdict, _ = _check(judged)
+    assert verdict is Verdict.PASS
+    assert [g["group"] for g in judged.metrics["regression"]["groups"]] == [BROWSE]
