@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
 
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.presentation import Presentation as Deck
-from pptx.slide import Slide
-from pptx.util import Emu, Inches, Length, Pt
+from pptx.util import Inches, Pt
 
 from assay.summary import Verdict
 from reports.figures import (
@@ -28,129 +25,19 @@ from reports.figures import (
     too_little_history,
     top_risks,
 )
+from reports.slides import (
+    LEFT,
+    TOP,
+    WIDTH,
+    Sources,
+    chart,
+    new_slide,
+    table,
+    table_and_chart_box,
+)
 from reports.traceability import Traceability, totals
 
 SEVERITIES = ("critical", "high", "medium", "low")
-LEFT, TOP, WIDTH = Inches(0.5), Inches(1.4), Inches(9.0)
-# Layout: a table row is one line of 10 pt text (cells are cut to fit, the full text is in the
-# notes or the status page); everything stays above the footer line at BOTTOM.
-ROW = Inches(0.32)
-TITLE_H = Inches(0.9)
-BOTTOM = Inches(6.6)
-CHART_MIN = Inches(1.8)  # the least height a chart below a table gets
-CELL_PT = 10
-CHARS_PER_INCH = 13  # of 10 pt text, a little over its average width
-CELL_MARGINS = 0.2  # inches, left and right together
-
-
-class _Sources:
-    """Collects `label = value <- source` lines for a slide's notes."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.slide: Slide | None = None
-
-    def write(self) -> None:
-        """Put the collected lines into the slide's notes."""
-        if self.slide is not None:
-            self.slide.notes_slide.notes_text_frame.text = (
-                "Sources (runs directory):\n"
-                + "\n".join(self.lines or ["no figures on this slide"])
-            )
-
-    def add(self, label: str, figure: Figure | None) -> float | None:
-        if figure is None:
-            return None
-        self.lines.append(f"{label} = {figure.value} <- {figure.source}")
-        return figure.value
-
-
-def _slide(deck: Deck, title: str, sources: _Sources | None = None, text: str = "") -> Slide:
-    slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
-    heading = slide.shapes.title
-    heading.text = title
-    heading.text_frame.paragraphs[0].font.size = Pt(28)
-    # One line of 28 pt, ending above the content (the layout's box reaches into it).
-    heading.left, heading.top, heading.width, heading.height = LEFT, Inches(0.3), WIDTH, TITLE_H
-    if text:
-        box = slide.shapes.add_textbox(LEFT, Inches(6.7), WIDTH, Inches(0.5)).text_frame
-        box.text = text
-        box.paragraphs[0].font.size = Pt(11)
-    if sources is not None:
-        sources.slide = slide
-    return slide
-
-
-def _cut(text: str, width: float) -> str:
-    """`text` cut to one line of a cell `width` inches wide."""
-    room = max(4, int((width - CELL_MARGINS) * CHARS_PER_INCH))
-    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
-
-
-def _table(
-    slide: Slide,
-    header: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    top: Length = TOP,
-    bottom: Length = BOTTOM,
-    widths: Sequence[float] | None = None,
-) -> Length:
-    """A table of one-line rows between `top` and `bottom`; rows that do not fit are counted
-    in a last row instead. `widths`: each column's share of the width (equal by default).
-    Returns where the table ends."""
-    fit = max(1, int((bottom - top) // ROW) - 1)
-    shown = list(rows)
-    if len(shown) > fit:
-        rest = len(shown) - (fit - 1)
-        shown = [*shown[: fit - 1], [f"… {rest} more rows (all in the status page)"]]
-    height = Emu(ROW * (len(shown) + 1))
-    shape = slide.shapes.add_table(len(shown) + 1, len(header), LEFT, top, WIDTH, height)
-    shares = list(widths or [1.0] * len(header))
-    inches = [WIDTH.inches * share / sum(shares) for share in shares]
-    for col, column in enumerate(shape.table.columns):
-        column.width = Inches(inches[col])
-    for col, name in enumerate(header):
-        shape.table.cell(0, col).text = _cut(name, inches[col])
-    for r, row in enumerate(shown, start=1):
-        for col, value in enumerate(row):
-            # A summary row's one cell: the first column is cut to the whole table's width.
-            room = WIDTH.inches if len(row) == 1 else inches[col]
-            shape.table.cell(r, col).text = _cut(value, room)
-    for row in shape.table.rows:
-        row.height = ROW
-        for cell in row.cells:
-            for paragraph in cell.text_frame.paragraphs:
-                paragraph.font.size = Pt(CELL_PT)
-    return Emu(top + height)
-
-
-def _table_and_chart_box(rows: int) -> tuple[Length, tuple[float, float, float, float]]:
-    """Where a table of `rows` rows may end so a chart fits below it, and the chart's box."""
-    table_bottom = min(Emu(TOP + ROW * (rows + 1)), Emu(BOTTOM - CHART_MIN - Inches(0.2)))
-    chart_top = table_bottom + Inches(0.2)
-    return table_bottom, (0.5, chart_top / Inches(1), 9.0, (BOTTOM - chart_top) / Inches(1))
-
-
-def _chart(
-    slide: Slide,
-    kind: XL_CHART_TYPE,
-    categories: Sequence[str],
-    series: Mapping[str, Sequence[float | None]],
-    title: str,
-    box: tuple[float, float, float, float] = (0.5, 1.4, 9.0, 5.0),
-) -> None:
-    data = CategoryChartData()
-    data.categories = list(categories)
-    for name, values in series.items():
-        data.add_series(name, list(values))
-    x, y, cx, cy = (Inches(v) for v in box)
-    chart = slide.shapes.add_chart(kind, x, y, cx, cy, data).chart
-    chart.has_title = True
-    chart.chart_title.text_frame.text = title
-    chart.has_legend = len(series) > 1
-    if chart.has_legend:
-        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-        chart.legend.include_in_layout = False
 
 
 def _labels(data: ReportData) -> list[str]:
@@ -166,8 +53,8 @@ def _budget(verdict: Verdict, used: float | None) -> str:
     return f"{used:g} %" if used is not None else "n/a"
 
 
-def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _slo_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     rows = []
     grouped = slo_groups(data)  # one row per SLO of each suite, its worst scope named
     for row in grouped:
@@ -181,17 +68,17 @@ def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
                 _budget(row.verdict, row.budget_used_pct),
             ]
         )
-    slide = _slide(
+    slide = new_slide(
         deck, "SLO attainment vs objectives", notes, "Budget used: 100 % = at the objective."
     )
     if not rows:
-        _table(slide, ["SLO"], [["No SLO results in this run"]])
+        table(slide, ["SLO"], [["No SLO results in this run"]])
         return notes
-    table_bottom, box = _table_and_chart_box(len(rows))
+    table_bottom, box = table_and_chart_box(len(rows))
     header = ["SLO", "Objective", "Observed", "Verdict", "Budget used"]
-    _table(slide, header, rows, TOP, table_bottom, widths=[4.2, 1.1, 1.2, 1.0, 1.5])
+    table(slide, header, rows, TOP, table_bottom, widths=[4.2, 1.1, 1.2, 1.0, 1.5])
     used = {f"{r.base_id} ({r.suite})": r.budget_used_pct for r in grouped}
-    _chart(
+    chart(
         slide,
         XL_CHART_TYPE.BAR_CLUSTERED,
         list(used),
@@ -202,9 +89,9 @@ def _slo_slide(deck: Deck, data: ReportData) -> _Sources:
     return notes
 
 
-def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
-    slide = _slide(deck, "Latency and error trends across runs", notes)
+def _trend_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
+    slide = new_slide(deck, "Latency and error trends across runs", notes)
     for index, slo_id in enumerate(("SLO-LATENCY-P95", "SLO-ERROR-RATE")):
         slo = data.catalog.slos.get(slo_id)
         points = {
@@ -221,7 +108,7 @@ def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
             frame.text = note
             frame.paragraphs[0].font.size = Pt(16)
             continue
-        _chart(
+        chart(
             slide,
             XL_CHART_TYPE.LINE_MARKERS,
             _labels(data),
@@ -235,8 +122,8 @@ def _trend_slide(deck: Deck, data: ReportData) -> _Sources:
     return notes
 
 
-def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _chaos_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     chaos = data.run.summaries.get("chaos")
     checks = sorted(chaos.checks if chaos else [], key=lambda c: c.verdict not in FAILING)
     rows = [[c.title or c.id, str(c.verdict), c.message or ""] for c in checks]  # failed first
@@ -245,7 +132,7 @@ def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
         for r in data.runs
     ]
     current = scores[-1] if scores else None
-    slide = _slide(
+    slide = new_slide(
         deck,
         "Chaos outcomes and resilience score",
         notes,
@@ -253,10 +140,10 @@ def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
     )
     notes.lines.append(f"experiments <- {data.run.run_id}/chaos/summary.json#/checks")
     shown = rows or [["No chaos results", "", ""]]
-    table_bottom, box = _table_and_chart_box(len(shown))
+    table_bottom, box = table_and_chart_box(len(shown))
     header = ["Experiment", "Outcome", "Note"]
-    _table(slide, header, shown, TOP, table_bottom, widths=[3.2, 1.0, 4.8])
-    _chart(
+    table(slide, header, shown, TOP, table_bottom, widths=[3.2, 1.0, 4.8])
+    chart(
         slide,
         XL_CHART_TYPE.COLUMN_CLUSTERED,
         _labels(data),
@@ -267,8 +154,8 @@ def _chaos_slide(deck: Deck, data: ReportData) -> _Sources:
     return notes
 
 
-def _money_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _money_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     rows = []
     for row in money_rows(data.run):
         for name in ("charges", "captures", "refunds"):
@@ -287,14 +174,14 @@ def _money_slide(deck: Deck, data: ReportData) -> _Sources:
                 f"{row.mismatches}{f': {named}' if named else ''}",
             ]
         )
-    slide = _slide(
+    slide = new_slide(
         deck,
         "Money reconciliation: gateways' ledgers vs orders",
         notes,
         "Every capture belongs to one confirmed order of its amount, or was refunded.",
     )
     header = ["Suite", "Ledgers", "Charges/captures/refunds", "Captured", "Refunded"]
-    _table(
+    table(
         slide,
         [*header, "Mismatches"],
         rows or [["No suite reconciled the gateways' ledgers", "", "", "", "", ""]],
@@ -303,20 +190,20 @@ def _money_slide(deck: Deck, data: ReportData) -> _Sources:
     return notes
 
 
-def _health_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _health_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     series: dict[str, list[float | None]] = {}
     for suite in ("acceptance", "contract"):
         series[f"{suite} pass rate (%)"] = [
             notes.add(f"{suite} pass rate {r.run_id}", pass_rate(r, suite)) for r in data.runs
         ]
-    slide = _slide(deck, "Contract and acceptance health", notes)
-    _chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, _labels(data), series, "Pass rate per run (%)")
+    slide = new_slide(deck, "Contract and acceptance health", notes)
+    chart(slide, XL_CHART_TYPE.COLUMN_CLUSTERED, _labels(data), series, "Pass rate per run (%)")
     return notes
 
 
-def _security_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _security_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     series = {
         sev: [
             notes.add(f"{sev} {r.run_id}", metric(r, "security", "findings", sev))
@@ -330,28 +217,30 @@ def _security_slide(deck: Deck, data: ReportData) -> _Sources:
     notes.lines.append(
         f"security checks {passed}/{total} <- {data.run.run_id}/security/summary.json#/checks"
     )
-    slide = _slide(
+    slide = new_slide(
         deck, "Security posture", notes, f"Security checks passing this run: {passed} of {total}"
     )
-    _chart(slide, XL_CHART_TYPE.COLUMN_STACKED, _labels(data), series, "Open findings by severity")
+    chart(slide, XL_CHART_TYPE.COLUMN_STACKED, _labels(data), series, "Open findings by severity")
     return notes
 
 
-def _risk_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _risk_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     risks = top_risks(data)
     notes.lines.append("risks, owners, impact x likelihood <- catalog/risks.yaml")
     rows = [
         [rid, title, owner, str(score), "yes" if hit else ""]
         for rid, title, owner, score, hit in risks
     ]
-    slide = _slide(deck, "Top risks and owners", notes, "Score = impact x likelihood (1-3 each).")
-    _table(slide, ["Risk", "Title", "Owner", "Score", "Hit this run"], rows)
+    slide = new_slide(
+        deck, "Top risks and owners", notes, "Score = impact x likelihood (1-3 each)."
+    )
+    table(slide, ["Risk", "Title", "Owner", "Score", "Hit this run"], rows)
     return notes
 
 
-def _dora_slide(deck: Deck, data: ReportData) -> _Sources:
-    notes = _Sources()
+def _dora_slide(deck: Deck, data: ReportData) -> Sources:
+    notes = Sources()
     names = {
         "releases_per_week": "Releases per week (distinct target versions)",
         "change_failure_rate_pct": "Change failure rate (%)",
@@ -361,15 +250,15 @@ def _dora_slide(deck: Deck, data: ReportData) -> _Sources:
     for key, figure in dora(data).items():
         rows.append([names[key], f"{notes.add(key, figure):g}"])
     rows.append(["Lead time for changes", "n/a: runs carry no commit times"])
-    slide = _slide(
+    slide = new_slide(
         deck, "Delivery figures (DORA-style, from run history)", notes, f"{len(data.runs)} runs."
     )
-    _table(slide, ["Measure", "Value"], rows)
+    table(slide, ["Measure", "Value"], rows)
     return notes
 
 
-def _next_steps(deck: Deck, data: ReportData, trace: Traceability) -> _Sources:
-    notes = _Sources()
+def _next_steps(deck: Deck, data: ReportData, trace: Traceability) -> Sources:
+    notes = Sources()
     steps = [
         f"Fix {suite} {check}: {msg or 'failing'}"
         for suite, check, msg, _ in failing_checks(data.run)
@@ -383,7 +272,7 @@ def _next_steps(deck: Deck, data: ReportData, trace: Traceability) -> _Sources:
         steps.append(f"Refresh stale evidence: {', '.join(stale)}")
     if untested:
         steps.append(f"Add tests for: {', '.join(untested)}")
-    slide = _slide(deck, "Next steps", notes)
+    slide = new_slide(deck, "Next steps", notes)
     frame = slide.shapes.add_textbox(LEFT, TOP, WIDTH, Inches(5)).text_frame
     frame.word_wrap = True
     for index, step in enumerate(steps[:10] or ["No failing, stale or untested items."]):

@@ -15,7 +15,7 @@ import pytest
 from pptx import Presentation
 
 from assay.record import load_run
-from reports import figures, qbr, traceability
+from reports import figures, qbr, slides, traceability
 from tests.fixtures.runs.make_runs import RUN_C
 from tests.reports.tools import require_tool
 
@@ -111,7 +111,7 @@ def test_long_tables_are_summarised_and_the_slo_table_has_a_row_per_objective(
     assert re.fullmatch(r"… \d+ more rows \(all in the status page\)", last)
     for table in tables.values():
         for row in table.rows:
-            assert row.height == qbr.ROW
+            assert row.height == slides.ROW
             for cell in row.cells:
                 assert "\n" not in cell.text
 
