@@ -51,8 +51,13 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 @pytest.fixture
 def small_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A ~10 s smoke shape at 12 RPS with a small data pool."""
+    return use_config(CONFIG, tmp_path, monkeypatch)
+
+
+def use_config(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The perf configuration `text` in force, its smoke shape chosen, one Locust process."""
     config = tmp_path / "profiles.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(text, encoding="utf-8")
     monkeypatch.setenv("ASSAY_PERF_CONFIG", str(config))
     monkeypatch.setenv("ASSAY_PERF_SHAPE", "smoke")
     monkeypatch.delenv("ASSAY_PERF_WORKERS", raising=False)
@@ -179,12 +184,7 @@ def test_a_slowdown_inside_the_objective_fails_the_regression_comparison_by_name
     target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Checkouts enough for a p95 the comparison judges (the gate's 20-request minimum).
-    config = tmp_path / "profiles.yaml"
-    config.write_text(CHECKOUT_HEAVY, encoding="utf-8")
-    monkeypatch.setenv("ASSAY_PERF_CONFIG", str(config))
-    monkeypatch.setenv("ASSAY_PERF_SHAPE", "smoke")
-    monkeypatch.delenv("ASSAY_PERF_WORKERS", raising=False)
-    monkeypatch.delenv("ASSAY_PERF_DATA", raising=False)
+    use_config(CHECKOUT_HEAVY, tmp_path, monkeypatch)
     runs = tmp_path / "runs"
 
     def perf_run() -> Summary:
