@@ -139,7 +139,7 @@ def _chaos_slide(deck: Deck, data: ReportData) -> Sources:
         f"Resilience score this run: {current if current is not None else 'n/a'}",
     )
     notes.lines.append(f"experiments <- {data.run.run_id}/chaos/summary.json#/checks")
-    shown = rows or [["No chaos results", "", ""]]
+    shown = rows or [["No chaos results"]]
     table_bottom, box = table_and_chart_box(len(shown))
     header = ["Experiment", "Outcome", "Note"]
     table(slide, header, shown, TOP, table_bottom, widths=[3.2, 1.0, 4.8])
@@ -184,8 +184,8 @@ def _money_slide(deck: Deck, data: ReportData) -> Sources:
     table(
         slide,
         [*header, "Mismatches"],
-        rows or [["No suite reconciled the gateways' ledgers", "", "", "", "", ""]],
-        widths=[1.1, 0.7, 2.1, 1.3, 1.3, 2.5],
+        rows or [["No suite reconciled the gateways' ledgers"]],
+        widths=[1.1, 0.9, 2.1, 1.2, 1.2, 2.5],
     )
     return notes
 
@@ -235,7 +235,8 @@ def _risk_slide(deck: Deck, data: ReportData) -> Sources:
     slide = new_slide(
         deck, "Top risks and owners", notes, "Score = impact x likelihood (1-3 each)."
     )
-    table(slide, ["Risk", "Title", "Owner", "Score", "Hit this run"], rows)
+    header = ["Risk", "Title", "Owner", "Score", "Hit this run"]
+    table(slide, header, rows, widths=[1.0, 3.6, 1.5, 0.8, 2.1])
     return notes
 
 
@@ -253,7 +254,7 @@ def _dora_slide(deck: Deck, data: ReportData) -> Sources:
     slide = new_slide(
         deck, "Delivery figures (DORA-style, from run history)", notes, f"{len(data.runs)} runs."
     )
-    table(slide, ["Measure", "Value"], rows)
+    table(slide, ["Measure", "Value"], rows, widths=[6.0, 3.0])
     return notes
 
 

@@ -94,10 +94,12 @@ def table(
     for col, name in enumerate(header):
         shape.table.cell(0, col).text = cut(name, inches[col])
     for r, row in enumerate(shown, start=1):
+        if len(row) == 1 and len(header) > 1:  # a summary row: one cell across the table
+            shape.table.cell(r, 0).merge(shape.table.cell(r, len(header) - 1))
+            shape.table.cell(r, 0).text = cut(row[0], WIDTH.inches)
+            continue
         for col, value in enumerate(row):
-            # A summary row's one cell: the first column is cut to the whole table's width.
-            room = WIDTH.inches if len(row) == 1 else inches[col]
-            shape.table.cell(r, col).text = cut(value, room)
+            shape.table.cell(r, col).text = cut(value, inches[col])
     for row in shape.table.rows:
         row.height = ROW
         for cell in row.cells:
