@@ -16,6 +16,7 @@ from assay.catalog.check import PROJECT_ROOT, check_catalog
 from assay.record import CiTimings, LateTimings, RunTimings, load_run
 from assay.record import RunError as RecordError
 from assay.run import RUN_ID_PATTERN, Run, RunError, runs_dir
+from assay.schedule import error_summary, run_suites
 from assay.screen import (
     FAILING,
     Built,
@@ -26,14 +27,11 @@ from assay.screen import (
     print_timings,
     verdict_text,
 )
-from assay.suites import Suite, SuiteError, UnknownSuiteError, available, get
+from assay.suites import Suite, UnknownSuiteError, available, get
 from assay.summary import (
-    Counts,
     Summary,
     Verdict,
     min_judged_share,
-    require_judged,
-    utcnow,
 )
 from assay.target import Target, TargetError, open_target
 
@@ -43,19 +41,6 @@ NOT_GREEN = {*FAILING, Verdict.SKIPPED}
 DESELECT_TAGS_ENV = "ASSAY_DESELECT_TAGS"
 # dev.py's install time before the main job, which `assay run` records with its own.
 SETUP_ENV = "ASSAY_SETUP_S"
-
-
-def _error_summary(suite: str, reason: str, started_at: float) -> Summary:
-    now = utcnow()
-    return Summary(
-        suite=suite,
-        verdict=Verdict.ERROR,
-        started_at=now,
-        finished_at=now,
-        duration_s=round(time.monotonic() - started_at, 3),
-        counts=Counts(),
-        notes=[reason],
-    )
 
 
 def _resolve(names: list[str]) -> list[Suite]:
@@ -70,15 +55,8 @@ def _resolve(names: list[str]) -> list[Suite]:
         raise typer.BadParameter(str(exc.args[0])) from exc
 
 
-def _run_suite(suite: Suite, run: Run, target: Target, min_share: float) -> Summary:
-    console.rule(f"[bold]{suite.name}[/] against {target.base_url}")
-    started = time.monotonic()
-    try:
-        summary = require_judged(suite.run(run, target), min_share)
-    except SuiteError as exc:
-        summary = _error_summary(suite.name, f"suite could not judge: {exc}", started)
-    run.record_suite(summary)
-    return summary
+def _announce(what: str) -> None:
+    console.rule(f"[bold]{what}[/]", characters="─")
 
 
 def _generate(run: Run) -> list[Built]:
@@ -221,7 +199,7 @@ def run_command(
         target_s = time.monotonic() - started
         try:
             run.record_target(target)
-            summaries = [_run_suite(suite, run, target, min_share) for suite in chosen]
+            summaries = run_suites(chosen, run, target, min_share, _announce)
         finally:
             stopping = time.monotonic()
             with console.status("Stopping target …"):
@@ -232,7 +210,7 @@ def run_command(
             target_s = time.monotonic() - started
         console.print(f"[red]target unavailable:[/] {exc}", highlight=False)
         for suite in chosen:
-            summaries.append(_error_summary(suite.name, f"target unavailable: {exc}", started))
+            summaries.append(error_summary(suite.name, f"target unavailable: {exc}", started))
             run.record_suite(summaries[-1])
     sealed = RunTimings(
         setup_s=setup_s,

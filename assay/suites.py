@@ -23,6 +23,13 @@ from assay.target import Target
 ENTRY_POINT_GROUP = "assay.suites"
 
 SuiteFunction = Callable[[Run, Target], Summary]
+# Set while a suite runs beside others (to their names): a suite that would judge latencies
+# measured on this machine measures them only, since its neighbours' load is in them.
+BESIDE_ENV = "ASSAY_RUNS_BESIDE"
+
+
+def _never(target: Target) -> bool:
+    return False
 
 
 class SuiteError(Exception):
@@ -44,6 +51,13 @@ class Suite:
     # Settings a target that Assay starts itself needs for this suite (e.g. rate limits a load
     # test from one loopback address would trip); a deployed target is configured by its owner.
     managed_env: Mapping[str, str] = field(default_factory=dict)
+    # Whether, for this target, the suite judges a target of its own (chaos provisions a stack
+    # in place of a local target): `assay run` then runs it beside the suites that judge the
+    # run's target, not after them (with BESIDE_ENV set).
+    own_target: Callable[[Target], bool] = _never
+    # Whether its verdict rests on latencies measured on this machine: `assay run` runs it
+    # with nothing beside it.
+    judges_latency: bool = False
 
 
 _registered: dict[str, Suite] = {}

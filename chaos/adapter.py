@@ -231,6 +231,7 @@ def _run_all(
         chosen = path if into is None else without_ledger_probe(path, into)
         result = run_experiment(chosen, out, env, limits, signals)
         progress.runs[path.stem] = result
+        print(f"chaos: {path.stem}: {result.status()}", flush=True)
         if not result.completed:
             progress.notes.append(f"{path.stem}: {result.describe()}")
             if index + 1 < len(paths):
@@ -298,7 +299,7 @@ def run_chaos(
     """Chaos Toolkit experiments on the local provisioned stack (or HTTP-only ones remotely)."""
     out = run.suite_dir(NAME)
     only = [p for p in os.environ.get("ASSAY_CHAOS_EXPERIMENTS", "").split(",") if p.strip()]
-    remote = target.kind is TargetKind.REMOTE
+    remote = not _own_stack(target)
     paths = experiments(http_only=remote, only=only or None, directory=experiments_dir)
     if not paths:
         raise SuiteError("no chaos experiment selected")
@@ -309,6 +310,9 @@ def run_chaos(
     base_env = {k: v for k, v in os.environ.items() if k not in STACK_ENV}
     started, clock = utcnow(), time.monotonic()
     progress = _Progress()
+    unjudged = traffic.latency_unjudged_because()
+    if unjudged is not None:
+        progress.notes.append(f"latency SLOs measured, not judged: {unjudged}")
     with HarnessSignals() as signals:
         try:
             if remote:
@@ -342,4 +346,15 @@ def run_chaos(
     return summary
 
 
-SUITE = Suite(name=NAME, run=run_chaos, description=run_chaos.__doc__ or "", order=40)
+def _own_stack(target: Target) -> bool:
+    """A local target's chaos runs on a stack of its own; a remote one's, on the target."""
+    return target.kind is not TargetKind.REMOTE
+
+
+SUITE = Suite(
+    name=NAME,
+    run=run_chaos,
+    description=run_chaos.__doc__ or "",
+    order=40,
+    own_target=_own_stack,
+)

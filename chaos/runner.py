@@ -156,6 +156,14 @@ class ExperimentRun:
         failed = sum(run.get("status") != "succeeded" for run in played)
         return declared, len(played), failed
 
+    def status(self) -> str:
+        """Chaos Toolkit's status and deviation from the journal, or how the run ended."""
+        if self.journal is None or not self.completed:
+            return self.describe()
+        data = json.loads(self.journal.read_text(encoding="utf-8"))
+        deviated = " (the steady state deviated)" if data.get("deviated") else ""
+        return f"{data.get('status', 'no status')}{deviated} in {self.duration_s:.0f} s"
+
     def describe(self) -> str:
         """How it ended, in one line, rollbacks included."""
         code = self.exit_code
@@ -259,9 +267,16 @@ def run_experiment(
     log = out / f"{experiment.stem}.log"
     journal.unlink(missing_ok=True)
     started = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 - chaostoolkit from our own environment
-        chaos_command(experiment, journal, log), env=dict(env), start_new_session=True
-    )
+    # Its console output goes beside its log, not to the harness's screen, which shows a line
+    # an experiment (and other suites' output when chaos runs beside them).
+    with (out / f"{experiment.stem}.console.log").open("wb") as console:
+        process = subprocess.Popen(  # noqa: S603 - chaostoolkit from our own environment
+            chaos_command(experiment, journal, log),
+            env=dict(env),
+            start_new_session=True,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
     interrupt: KeyboardInterrupt | None = None
     try:
         code = process.wait(timeout=limits.budget_s)

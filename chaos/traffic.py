@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from assay.catalog import load_catalog
+from assay.suites import BESIDE_ENV
 from perf.gate import MIN_LATENCY_SAMPLES, min_error_samples
 
 USERS_FILE = "traffic-users.json"
@@ -216,12 +217,25 @@ def measure(samples: list[Sample], journey: str | None = None) -> dict[str, Any]
     }
 
 
-def judges_latency(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether latency SLOs are judged here: `ASSAY_CHAOS_JUDGE_LATENCY=false` measures them
-    only, for runs on a machine shared with other work (the project's own tests), where
-    absolute latency says more about the neighbours than about the service."""
+def latency_unjudged_because(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why latency SLOs are measured only here, or None when they are judged.
+
+    `ASSAY_CHAOS_JUDGE_LATENCY=false` measures them only, for runs on a machine shared with
+    other work (the project's own tests, CI), and so does a chaos suite that `assay run` runs
+    beside other suites (BESIDE_ENV): absolute latency then says more about the neighbours
+    than about the service."""
     env = os.environ if environ is None else environ
-    return env.get(JUDGE_LATENCY_ENV, "true").strip().lower() not in {"false", "0", "no"}
+    if env.get(JUDGE_LATENCY_ENV, "true").strip().lower() in {"false", "0", "no"}:
+        return f"{JUDGE_LATENCY_ENV}=false"
+    beside = env.get(BESIDE_ENV, "").strip()
+    if beside:
+        return f"ran beside {beside} on this machine"
+    return None
+
+
+def judges_latency(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether latency SLOs are judged here (see `latency_unjudged_because`)."""
+    return latency_unjudged_because(environ) is None
 
 
 def min_requests() -> int:

@@ -259,4 +259,5 @@ SUITE = Suite(
     description=run_perf.__doc__ or "",
     order=30,
     managed_env=MANAGED_TARGET_ENV,
+    judges_latency=True,
 )
