@@ -16,7 +16,7 @@ from assay.catalog.check import PROJECT_ROOT, check_catalog
 from assay.record import CiTimings, LateTimings, RunTimings, load_run
 from assay.record import RunError as RecordError
 from assay.run import RUN_ID_PATTERN, Run, RunError, runs_dir
-from assay.schedule import error_summary, run_suites
+from assay.schedule import error_summary, plan, run_suites
 from assay.screen import (
     FAILING,
     Built,
@@ -187,6 +187,7 @@ def run_command(
     summaries: list[Summary] = []
     started = time.monotonic()
     target_s = 0.0  # starting and stopping the target: the run's time outside its suites
+    suites_s: float | None = None  # the suites' wall time, when some ran side by side
     target: Target | None = None
     try:
         where = target_url or "a local reference service"
@@ -199,7 +200,10 @@ def run_command(
         target_s = time.monotonic() - started
         try:
             run.record_target(target)
+            suites_began = time.monotonic()
             summaries = run_suites(chosen, run, target, min_share, _announce)
+            if plan(chosen, target).beside:
+                suites_s = time.monotonic() - suites_began
         finally:
             stopping = time.monotonic()
             with console.status("Stopping target …"):
@@ -215,6 +219,7 @@ def run_command(
     sealed = RunTimings(
         setup_s=setup_s,
         target_s=round(target_s, 3),
+        suites_s=None if suites_s is None else round(suites_s, 3),
         suites={summary.suite: summary.duration_s for summary in summaries},
     )
     run.finish(sealed)  # before the generators: the evidence pack seals run.json as it is now

@@ -72,6 +72,8 @@ class RunTimings(BaseModel):
 
     setup_s: float | None = None  # dev.py's install before the main job, when it ran one
     target_s: float | None = None  # starting and stopping the target
+    # The suites' wall time when some ran side by side (less than the sum of theirs).
+    suites_s: float | None = None
     suites: dict[str, float] = Field(default_factory=dict)
 
 

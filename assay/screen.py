@@ -141,10 +141,15 @@ def timing_lines(sealed: RunTimings, late: LateTimings) -> list[str]:
         lines.append(_phase("setup", sealed.setup_s) + "  (dev.py's install)")
     if sealed.target_s is not None:
         lines.append(_phase("target", sealed.target_s) + "  (start and stop)")
-    lines.append(_phase("suites", sum(sealed.suites.values()), sealed.suites))
+    summed = sum(sealed.suites.values())
+    suites_s = summed if sealed.suites_s is None else sealed.suites_s
+    line = _phase("suites", suites_s, sealed.suites)
+    if sealed.suites_s is not None:
+        line += f"  ({summed:.1f} s of suite time: some ran side by side)"
+    lines.append(line)
     lines.append(_phase("generators", sum(late.generators.values()), late.generators))
     total = late.total_s or 0.0
-    phases = (sealed.target_s or 0.0) + sum(sealed.suites.values()) + sum(late.generators.values())
+    phases = (sealed.target_s or 0.0) + suites_s + sum(late.generators.values())
     if total - phases >= 0.05:  # so the lines add up to the total
         lines.append(_phase("other", total - phases) + "  (loading code, recording the run)")
     with_setup = f", {total + sealed.setup_s:.1f} s with setup" if sealed.setup_s else ""

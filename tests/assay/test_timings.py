@@ -182,6 +182,16 @@ def test_timing_lines_name_each_phase_and_the_total() -> None:
     assert lines[6].split() == ["total", "120.0", "s,", "200.0", "s", "with", "setup"]
 
 
+def test_suites_side_by_side_show_their_wall_time_and_add_up_to_the_total() -> None:
+    suites = {"perf": 30.0, "chaos": 190.0, "acceptance": 25.0, "security": 30.0}
+    sealed = RunTimings(target_s=5.0, suites_s=222.5, suites=suites)
+    lines = timing_lines(sealed, LateTimings(run_id="x", total_s=230.0))
+    suites_line = next(line for line in lines if line.split()[0] == "suites")
+    assert suites_line.split()[:3] == ["suites", "222.5", "s"]
+    assert "(275.0 s of suite time: some ran side by side)" in suites_line
+    assert next(line for line in lines if line.split()[0] == "other").split()[1] == "2.5"
+
+
 def test_a_run_without_setup_prints_no_setup_line() -> None:
     lines = timing_lines(RunTimings(target_s=1.0), LateTimings(run_id="x", total_s=3.0))
     assert not any(line.split()[0] == "setup" for line in lines)
