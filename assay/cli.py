@@ -323,7 +323,9 @@ def timings_record_command(
     Not in run.json: the run's evidence pack sealed that file before CI's phases ended.
     """
     if not RUN_ID_PATTERN.match(run_id):
-        raise typer.BadParameter(f"{run_id!r} is not a run id like 20261126T080000Z-1a2b3c")
+        raise typer.BadParameter(
+            f"{run_id!r} is not a run id like 20261126T080000Z-1a2b3c or gh-123-1"
+        )
     ci = CiTimings(phases=dict(_phase(value) for value in phases), tests_exit=tests_exit)
     try:
         path = Run.resume(run_id, runs or runs_dir()).record_late_timings(ci=ci)

@@ -30,7 +30,9 @@ from assay.summary import Summary, Verdict, utcnow
 from assay.target import Target
 
 RUN_JSON = "run.json"
-RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+# A generated id is a UTC timestamp and 6 hex digits (new_run_id); one chosen by CI names its
+# job (gh-123-1, perf-123-1). Either is one path segment: it can never leave the runs folder.
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIST = "assay"
 _DIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -189,7 +191,10 @@ class Run:
         """Make a new run directory with an initial run.json."""
         ident = run_id or new_run_id()
         if not RUN_ID_PATTERN.match(ident):
-            raise RunError(f"run id {ident!r} is not like 20261126T080000Z-1a2b3c")
+            raise RunError(
+                f"run id {ident!r} is not like 20261126T080000Z-1a2b3c or gh-123-1: up to 100"
+                " letters, digits, '.', '_' and '-', starting with a letter or digit"
+            )
         directory = (base or runs_dir()) / ident
         try:
             directory.mkdir(parents=True, exist_ok=False)

@@ -79,9 +79,16 @@ def test_an_unknown_run_id_starts_that_run(tmp_path: Path) -> None:
     assert run.verdicts() == {}
 
 
-def test_malformed_run_ids_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bad", ["../escape", "a/b", ".hidden", "-x", "x" * 101, "a b"])
+def test_malformed_run_ids_are_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(RunError, match="not like"):
-        Run.create(tmp_path, "../escape")
+        Run.create(tmp_path, bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ident", ["gh-123-1", "perf-987654-2", "release-v1.2.0-1"])
+def test_the_run_ids_the_workflows_choose_are_accepted(tmp_path: Path, ident: str) -> None:
+    assert Run.open(ident, tmp_path).directory == tmp_path / ident
 
 
 def test_resuming_a_missing_run_fails_clearly(tmp_path: Path) -> None:
