@@ -20,6 +20,12 @@ CONFIG_ENV = "ASSAY_PERF_CONFIG"
 SHAPE_ENV = "ASSAY_PERF_SHAPE"
 WORKERS_ENV = "ASSAY_PERF_WORKERS"  # Locust worker processes sharing the users (0: one process)
 OUT_ENV = "ASSAY_PERF_OUT"  # folder the gate writes summary.json into (default: working dir)
+# A token the target accepts as the load generator's exemption from its per-client rate
+# ceiling (one address sends the whole test), sent in EXEMPT_HEADER_ENV's header: the
+# reference service's RATE_LIMIT_EXEMPT_TOKEN and X-Load-Test-Token.
+EXEMPT_TOKEN_ENV = "ASSAY_PERF_EXEMPT_TOKEN"  # noqa: S105 - a variable name, not a token
+EXEMPT_HEADER_ENV = "ASSAY_PERF_EXEMPT_HEADER"
+DEFAULT_EXEMPT_HEADER = "X-Load-Test-Token"
 SUMMARY = "summary.json"
 DEFAULT_SHAPE = "smoke"
 MAX_ACCOUNTS = 10_000  # customer accounts a run registers at most
@@ -143,6 +149,16 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         return PerfConfig.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise PerfConfigError(f"{source}: {exc}") from exc
+
+
+def exemption_headers(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The header every request of the run carries to be exempt from the target's
+    per-client ceiling, when EXEMPT_TOKEN_ENV is set; none otherwise."""
+    env = os.environ if environ is None else environ
+    token = env.get(EXEMPT_TOKEN_ENV, "").strip()
+    if not token:
+        return {}
+    return {env.get(EXEMPT_HEADER_ENV, "").strip() or DEFAULT_EXEMPT_HEADER: token}
 
 
 def shape_name(environ: Mapping[str, str] | None = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from perf.config import DataConfig, PerfConfig
+from perf.config import DataConfig, PerfConfig, exemption_headers
 from perf.plan import ORDERING_JOURNEYS, PlanError, accounts_for
 
 DATA_ENV = "ASSAY_PERF_DATA"
@@ -145,7 +145,7 @@ def prepare(
             "give both weight 0 in ASSAY_PERF_CONFIG: the run never buys the target's own stock"
         )
     notes: list[str] = []
-    with httpx.Client(base_url=base_url, timeout=TIMEOUT_S) as client:
+    with httpx.Client(base_url=base_url, timeout=TIMEOUT_S, headers=exemption_headers()) as client:
         catalog = _ok(client.get("/products", params={"limit": 100}), "list products").json()
         items = [p for p in catalog["items"] if p["category"] != PERF_CATEGORY]
         if not items:

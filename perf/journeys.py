@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from locust import FastHttpUser, task
 from locust.exception import StopUser
 
-from perf.config import PerfConfig
+from perf.config import PerfConfig, exemption_headers
 from perf.data import Account, TestData
 from perf.pacing import PoissonPacer
 from perf.plan import REQUESTS_PER_JOURNEY
@@ -97,6 +97,7 @@ class Shopper(FastHttpUser):
     _issued: ClassVar[dict[str, float]] = {}  # account email -> when this process got its token
     connection_timeout = 10.0
     network_timeout = 30.0
+    default_headers = exemption_headers() or None  # from the environment Locust started in
 
     def on_start(self) -> None:
         """Take an account from the pool and start at a random offset."""

@@ -24,6 +24,7 @@ from reference_service.observability import log_unexpected
 from reference_service.openapi import install_openapi
 from reference_service.orders.routes import router as orders_router
 from reference_service.payments.resilience import BREAKER_STATES
+from reference_service.ratelimit import EXEMPT_HEADER
 from reference_service.runtime import Runtime, build_runtime
 from reference_service.settings import Settings
 from reference_service.tracing import TracingMiddleware, configure_tracing
@@ -33,7 +34,8 @@ from reference_service.users.routes import router as users_router
 async def limit_client(request: Request) -> None:
     """The global per-client ceiling (by peer address)."""
     runtime: Runtime = request.app.state.runtime
-    await runtime.limits.client_request(request.client.host if request.client else "unknown")
+    client = request.client.host if request.client else "unknown"
+    await runtime.limits.client_request(client, request.headers.get(EXEMPT_HEADER))
 
 
 async def collect_gauges(request: Request) -> None:

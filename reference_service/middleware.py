@@ -31,7 +31,8 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header's value (the first of that name), or None."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
@@ -72,7 +73,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -111,7 +112,7 @@ class EdgeMiddleware:
     def _reject(self, scope: Scope) -> tuple[int, str, str, str] | None:
         if scope["method"] not in _BODY_METHODS:
             return None
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         if length is not None:
             if not length.isdigit():
                 return 400, "bad-request", "Bad request", "Content-Length is not a number."
@@ -119,7 +120,7 @@ class EdgeMiddleware:
                 return self._too_large()
             if int(length) == 0:
                 return None
-        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if content_type and content_type not in _JSON_TYPES:
             return (
                 415,

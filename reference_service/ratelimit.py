@@ -6,6 +6,7 @@ a cache outage must not take the API down with it.
 
 from __future__ import annotations
 
+import hmac
 import math
 import time
 
@@ -19,6 +20,11 @@ from redis.exceptions import RedisError
 from reference_service.errors import DomainError
 
 log = structlog.get_logger("reference_service.ratelimit")
+
+# A load generator sending `RATE_LIMIT_EXEMPT_TOKEN` in this header is exempt from the
+# per-client ceiling (one address sends a whole load test), never from a per-user or login
+# limit: the business rules and the brute-force guards hold for it as for anyone.
+EXEMPT_HEADER = "X-Load-Test-Token"
 
 
 class RateLimitedError(DomainError):
@@ -46,6 +52,7 @@ class RateLimits:
         per_client: str,
         login_failures_per_client: str,
         key_prefix: str = "reference-service",
+        exempt_token: str = "",
     ) -> None:
         # Wrapped, any backend error (coredis raises its own, not redis-py's) is a StorageError.
         self.storage = storage_from_string(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
@@ -54,6 +61,13 @@ class RateLimits:
         self.orders_per_user: RateLimitItem = parse(orders_per_user)
         self.per_client: RateLimitItem = parse(per_client)
         self.login_failures_per_client: RateLimitItem = parse(login_failures_per_client)
+        self._exempt_token = exempt_token.encode()
+
+    def exempt(self, token: str | None) -> bool:
+        """Whether `token` (the EXEMPT_HEADER's value) is the configured exemption token."""
+        if not self._exempt_token or token is None:
+            return False
+        return hmac.compare_digest(token.encode(), self._exempt_token)
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         stats = await self.limiter.get_window_stats(item, *keys)
@@ -67,8 +81,11 @@ class RateLimits:
         except (StorageError, RedisError, OSError) as exc:
             log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
 
-    async def client_request(self, client: str) -> None:
-        """Count a request from a client (its address) against the global ceiling."""
+    async def client_request(self, client: str, token: str | None = None) -> None:
+        """Count a request from a client (its address) against the global ceiling, unless
+        it carries the exemption token."""
+        if self.exempt(token):
+            return
         await self._hit(self.per_client, "requests from this client", "client", client)
 
     async def order(self, user_id: str) -> None:

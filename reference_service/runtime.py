@@ -167,6 +167,7 @@ def build_runtime(settings: Settings) -> Runtime:
         orders_per_user=settings.rate_limit_orders_per_user,
         per_client=settings.rate_limit_per_client,
         login_failures_per_client=settings.rate_limit_login_failures_per_client,
+        exempt_token=settings.rate_limit_exempt_token,
     )
 
     async def primary_faults() -> Faults:

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     rate_limit_login_failures_per_client: str = "20/minute"
     rate_limit_orders_per_user: str = "30/minute"
     rate_limit_per_client: str = "6000/minute"
+    # Sent in X-Load-Test-Token, exempts a load generator from the per-client ceiling only
+    # (reference_service/ratelimit.py). Empty: no exemption.
+    rate_limit_exempt_token: str = ""
     reservation_ttl_s: int = Field(default=120, ge=1)
     relay_interval_s: float = Field(default=0.5, gt=0)
     sweep_interval_s: float = Field(default=5.0, gt=0)
@@ -132,6 +135,8 @@ class Settings(BaseSettings):
                 raise ValueError("ADMIN_PASSWORD must be set when APP_ENV=production")
         if self.audit_hmac_key and len(self.audit_hmac_key) < 32:
             raise ValueError("AUDIT_HMAC_KEY must be 32+ characters when set")
+        if self.rate_limit_exempt_token and len(self.rate_limit_exempt_token) < 32:
+            raise ValueError("RATE_LIMIT_EXEMPT_TOKEN must be 32+ characters when set")
         if self.jwt_algorithm not in {"HS256", "HS384", "HS512"}:
             raise ValueError("JWT_ALGORITHM must be one of HS256, HS384, HS512")
         return self

@@ -16,13 +16,14 @@ import re
 
 from fastapi.routing import APIRoute
 
-from reference_service.middleware import ASGIApp, Receive, Scope, Send
-from reference_service.ratelimit import RateLimitedError
+from reference_service.middleware import ASGIApp, Receive, Scope, Send, header
+from reference_service.ratelimit import EXEMPT_HEADER, RateLimitedError
 from reference_service.runtime import Runtime
 
 _PRODUCT_PATH = re.compile(r"/products/([1-9][0-9]{0,9})")
 _MAX_ID = 2_147_483_647  # the route's own bound (ProductIdPath)
 _JSON = b"application/json"
+_EXEMPT = EXEMPT_HEADER.lower().encode()
 
 
 class CachedProductReads:
@@ -58,7 +59,8 @@ class CachedProductReads:
             return None
         client = scope.get("client")
         try:
-            await self.runtime.limits.client_request(client[0] if client else "unknown")
+            token = header(scope, _EXEMPT)
+            await self.runtime.limits.client_request(client[0] if client else "unknown", token)
         except RateLimitedError:
             return None  # the route counts it again, still over, and answers the 429
         self.runtime.catalog.served_hit()

@@ -6,7 +6,10 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from reference_service.ratelimit import EXEMPT_HEADER
+from reference_service.settings import Settings
 from tests.builders import customer, order
 from tests.reference_service.conftest import AppFactory, DisposableRedis
 
@@ -69,6 +72,39 @@ def test_per_client_ceiling_spares_health_checks(make_client: AppFactory) -> Non
     assert "Retry-After" in limited.headers
     assert client.get("/health/ready").status_code == 200
     assert client.get("/metrics").status_code == 200
+
+
+LOAD_TOKEN = "load-generator-token-" + "x" * 16
+
+
+@pytest.mark.parametrize("path", ["/products/1", "/products?limit=5"])
+def test_the_load_generators_token_exempts_it_from_the_per_client_ceiling_only(
+    make_client: AppFactory, path: str
+) -> None:
+    _, client = make_client(
+        rate_limit_per_client="3/minute",
+        rate_limit_orders_per_user="1/minute",
+        rate_limit_exempt_token=LOAD_TOKEN,
+    )
+    exempt = {EXEMPT_HEADER: LOAD_TOKEN}
+    # Cached product reads (served before routing) and routed reads alike.
+    assert [client.get(path, headers=exempt).status_code for _ in range(6)] == [200] * 6
+    # A wrong token, or none, is counted like anyone.
+    wrong = {EXEMPT_HEADER: LOAD_TOKEN[:-1] + "y"}
+    answers = [client.get(path, headers=wrong).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert client.get(path).status_code == 429
+    assert client.get(path, headers=exempt).status_code == 200
+    # Never exempt from a per-user limit: the second order in the minute is refused.
+    client.headers.update(exempt)
+    headers = customer(client)
+    items = [{"product_id": 1, "quantity": 1}]
+    assert [order(client, headers, items).status_code for _ in range(2)] == [201, 429]
+
+
+def test_an_exemption_token_shorter_than_32_characters_is_refused() -> None:
+    with pytest.raises(ValidationError, match="RATE_LIMIT_EXEMPT_TOKEN must be 32"):
+        Settings(rate_limit_exempt_token="short")
 
 
 @pytest.mark.parametrize("storage", ["memory", "redis"])
