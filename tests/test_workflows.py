@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -18,7 +20,9 @@ import yaml
 from moto.server import ThreadedMotoServer
 
 from assay.signing import generate_key, key_id, load_public_key
+from assay.target import format_ledgers
 from evidence.publish import pack_manifest
+from infra.local.stack import provisioned_stack
 from tests.fixtures.runs.make_runs import HERE as FIXTURE_RUNS
 from tests.fixtures.runs.make_runs import RUN_B
 
@@ -102,7 +106,12 @@ def ci(tmp_path: Path, s3_endpoint: str) -> dict[str, str]:
 
 
 def test_each_assay_command_of_the_workflows_runs(ci: dict[str, str], tmp_path: Path) -> None:
-    commands = list(dict.fromkeys(c for cs in ALL.values() for c in cs))  # first-seen order
+    # First-seen order; `assay run` needs a target: the nightly's runs against a stack below.
+    commands = [
+        c
+        for c in dict.fromkeys(c for cs in ALL.values() for c in cs)
+        if not c.startswith("assay run ")
+    ]
     assert len(commands) >= 4
     for command in commands:
         result = subprocess.run(
@@ -131,3 +140,55 @@ def test_each_assay_command_of_the_workflows_runs(ci: dict[str, str], tmp_path: 
     assert round((locked - head["LastModified"]).total_seconds() / 86400) == days
     body = s3.get_object(Bucket=BUCKET, Key=f"evidence/{RUN_B}/{pack.name}")["Body"].read()
     assert body == pack.read_bytes()
+
+
+def _workflow_env(workflow: str) -> dict[str, str]:
+    """The workflow's own `env:` values that are not GitHub expressions."""
+    document = yaml.safe_load((WORKFLOWS / workflow).read_text())
+    return {k: str(v) for k, v in document.get("env", {}).items() if "${{" not in str(v)}
+
+
+@pytest.mark.slow
+@pytest.mark.exclusive
+def test_the_nightly_runs_its_commands_against_staging_with_the_load_token(
+    ci: dict[str, str], tmp_path: Path
+) -> None:
+    """The nightly's `assay` commands, in order, against a provisioned stack (PostgreSQL,
+    Redis, gunicorn, gateways) standing in for staging, with the variables and secrets the
+    workflow reads. Its per-client ceiling is far below what the run sends: only the load
+    token lets the run through, and the run's own customers still meet the per-user limit."""
+    token = secrets.token_urlsafe(32)
+    settings = {"RATE_LIMIT_PER_CLIENT": "30/minute", "RATE_LIMIT_EXEMPT_TOKEN": token}
+    with provisioned_stack(tmp_path / "stack.json", settings=settings) as stack:
+        env = {
+            **ci,
+            **_workflow_env("nightly-perf.yml"),
+            # What the repository's variables and secrets hold for staging:
+            "ASSAY_TARGET_URL": stack.service_url,
+            "ASSAY_GATEWAY_LEDGERS": format_ledgers(stack.ledgers),
+            "ASSAY_ADMIN_EMAIL": stack.admin["email"],
+            "ASSAY_ADMIN_PASSWORD": stack.admin["password"],
+            "ASSAY_PERF_EXEMPT_TOKEN": token,
+            "ASSAY_RUN_ID": "perf-4242-1",
+            "ASSAY_PERF_SHAPE": "smoke",  # the workflow's sustained takes 5 minutes
+        }
+        assert _workflow_env("nightly-perf.yml")["ASSAY_PERF_SHAPE"] == "sustained"
+        for command in ALL["nightly-perf.yml"]:
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", command],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr}"
+    run = tmp_path / "runs" / "perf-4242-1"
+    summary = json.loads((run / "perf" / "summary.json").read_text())
+    assert json.loads((run / "run.json").read_text())["target"]["url"] == stack.service_url
+    # Every request went through, far more than the ceiling lets one address send: a 429
+    # fails a request and voids the run (perf/gate.py).
+    assert summary["metrics"]["failures"] == 0, summary["notes"]
+    assert summary["metrics"]["requests"] > 60
+    assert summary["verdict"] == "pass", summary["notes"]

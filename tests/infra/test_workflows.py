@@ -61,11 +61,28 @@ def test_a_malformed_workflow_is_rejected(
 def test_the_pull_request_gate_runs_every_check() -> None:
     doc = _load("pr-gate.yml")
     assert "pull_request" in _on(doc)
-    assert {"lint", "types", "unit", "acceptance", "contract", "security", "iac"} <= set(
+    assert {"lint", "types", "unit", "acceptance", "contract", "perf", "security", "iac"} <= set(
         doc["jobs"]
     )
     assert "tox -e iac" in str(doc["jobs"]["iac"]["steps"])
     assert "tox -e security" in str(doc["jobs"]["security"]["steps"])
+    # The smoke shape gates a change; the sustained shape runs nightly against staging.
+    assert "tox -e perf" in str(doc["jobs"]["perf"]["steps"])
+    assert "perf" in doc["jobs"]["evidence"]["needs"]
+
+
+def test_the_nightly_runs_the_sustained_shape_against_staging_never_on_the_runner() -> None:
+    doc = _load("nightly-perf.yml")
+    env = doc["env"]
+    assert env["ASSAY_PERF_SHAPE"] == "sustained"
+    assert env["ASSAY_TARGET_URL"] == "${{ vars.ASSAY_STAGING_URL }}"
+    for name in ("ASSAY_ADMIN_EMAIL", "ASSAY_ADMIN_PASSWORD", "ASSAY_PERF_EXEMPT_TOKEN"):
+        assert env[name].startswith("${{ secrets."), name
+    scripts = " ".join(str(step.get("run", "")) for step in _steps(doc))
+    # No database or service of its own: the runner only drives the load.
+    assert "apt-get" not in scripts
+    assert "tox" not in scripts
+    assert 'assay run perf --shape "$ASSAY_PERF_SHAPE"' in scripts
 
 
 @pytest.mark.parametrize(
