@@ -70,16 +70,16 @@ class Context:
         with self.events_file.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
-    def events(self, name: str) -> list[float]:
-        """Times (epoch seconds) at which `name` was recorded."""
+    def event_log(self, *names: str) -> list[dict[str, Any]]:
+        """Every recorded event called one of `names`, in order, with its details."""
         if not self.events_file.exists():
             return []
-        found = []
-        for line in self.events_file.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            if entry.get("event") == name:
-                found.append(float(entry["at"]))
-        return found
+        lines = self.events_file.read_text(encoding="utf-8").splitlines()
+        return [entry for entry in map(json.loads, lines) if entry.get("event") in names]
+
+    def events(self, name: str) -> list[float]:
+        """Times (epoch seconds) at which `name` was recorded."""
+        return [float(entry["at"]) for entry in self.event_log(name)]
 
     def admin_credentials(self) -> tuple[str, str]:
         """The admin account: the stack's, else from the environment."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -40,6 +41,32 @@ def settlement_window_s(context: Context) -> float:
     return ttl + 2 * sweep + SETTLE_MARGIN_S
 
 
+# Events of actions that end a fault which can keep the service from refunding: the gateways
+# refusing refunds or down, fault flags, the database or the service down.
+FAULT_ENDS = (
+    "gateway_faults_cleared",
+    "gateway_started",
+    "flags_cleared",
+    "postgres_started",
+    "service_started",
+)
+
+
+def _ended_a_fault(entry: dict[str, Any]) -> bool:
+    """Whether the action changed anything (a start of what was running, or a reset of
+    nothing, ends no fault)."""
+    if "restarted" in entry:
+        return bool(entry["restarted"])
+    return bool(entry.get("gateways") or entry.get("flags"))
+
+
+def faults_cleared_at(context: Context) -> datetime | None:
+    """When the experiments last ended a fault that can hold a refund back, if ever: a
+    capture the service owes back is judged from then at the earliest (assay.ledger)."""
+    ends = [float(e["at"]) for e in context.event_log(*FAULT_ENDS) if _ended_a_fault(e)]
+    return datetime.fromtimestamp(max(ends), UTC) if ends else None
+
+
 def _source(context: Context) -> LedgerSource:
     if not context.gateways:
         raise ActivityFailed(
@@ -59,12 +86,19 @@ def gateway_ledgers_agree(
     """Every capture at every gateway belongs to exactly one confirmed order of its amount or
     was refunded in full within `window_s`; no refund without (or beyond) its capture; every
     confirmed order has one net capture. Waits up to `settle_timeout_s` for the service to
-    settle what is still pending (both default to the stack's settlement window)."""
+    settle what is still pending (both default to the stack's settlement window). A capture
+    owed back is judged from the experiments' last fault end at the earliest: while the
+    gateways refused refunds, the service could only keep asking."""
     context = resolve(configuration)
     window = settlement_window_s(context) if window_s is None else window_s
     timeout = window + 5.0 if settle_timeout_s is None else settle_timeout_s
     try:
-        report = check_service(_source(context), window_s=window, settle_timeout_s=timeout)
+        report = check_service(
+            _source(context),
+            window_s=window,
+            settle_timeout_s=timeout,
+            faults_cleared_at=faults_cleared_at(context),
+        )
     except LedgerError as exc:
         raise ActivityFailed(f"the ledgers could not be read: {exc}") from exc
     figures = report.to_dict()
