@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+
+from hypothesis.reporting import with_reporter
 
 from assay.catalog import load_catalog
 from assay.ledger import DEFAULT_SETTLE_TIMEOUT_S, DEFAULT_WINDOW_S, LedgerError, check_target
@@ -78,6 +80,15 @@ def _in_run_check(target: Target) -> Callable[[list[str]], None]:
     return check
 
 
+@contextlib.contextmanager
+def hypothesis_reports_to(path: Path) -> Iterator[None]:
+    """Hypothesis's reports from this thread go to `path`, through its reporter (a per-thread
+    setting): redirecting sys.stdout would also take what suites running beside this one
+    print meanwhile."""
+    with path.open("w", encoding="utf-8") as log, with_reporter(lambda t: print(t, file=log)):
+        yield
+
+
 def _explore(
     out: Path, target: Target, config: ExploreConfig
 ) -> tuple[Session, Failure | None, datetime]:
@@ -94,7 +105,7 @@ def _explore(
                 ledger_check=_in_run_check(target) if shop.gateways() else None,
             )
             bounds = Settings(config.seed, config.max_examples, config.stateful_step_count)
-            with (out / LOG).open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            with hypothesis_reports_to(out / LOG):
                 failure = explore(session, bounds)
         except ApiError as exc:
             raise SuiteError(f"the target could not be explored: {exc}") from exc
