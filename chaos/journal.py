@@ -149,7 +149,8 @@ def read_journal(path: Path) -> ExperimentResult:
     """Parse a journal written by `chaos run --journal-path`."""
     journal = json.loads(path.read_text(encoding="utf-8"))
     experiment = journal.get("experiment", {})
-    ext = next((e for e in experiment.get("extensions", []) if e.get("name") == "assay"), {})
+    extensions: list[dict[str, Any]] = experiment.get("extensions", [])
+    ext: dict[str, Any] = next((e for e in extensions if e.get("name") == "assay"), {})
     states = journal.get("steady_states") or {}
     result = ExperimentResult(
         title=str(experiment.get("title", path.stem)),

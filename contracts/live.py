@@ -172,11 +172,13 @@ def _token(schema: BaseSchema, email: str, password: str) -> str:
 
 def _bearer(token: str) -> type:
     class Bearer:
-        def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
+        def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str:
             return token
 
-        def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        def set(
+            self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext
+        ) -> None:
+            case.headers["Authorization"] = f"Bearer {data}"
 
     return Bearer
 
@@ -184,7 +186,11 @@ def _bearer(token: str) -> type:
 def authenticate(schema: BaseSchema, config: RunConfig) -> str:
     """Register a customer; admin operations run as the admin, all others as the customer."""
     email = f"contract-{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "password": CUSTOMER_PASSWORD, "full_name": "Contract Customer"}
+    body: dict[str, Any] = {
+        "email": email,
+        "password": CUSTOMER_PASSWORD,
+        "full_name": "Contract Customer",
+    }
     registered = schema["/auth/register"]["POST"].Case(body=body).call()
     if registered.status_code != 201:
         raise RuntimeError(f"registering {email} answered {registered.status_code}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 import schemathesis
@@ -29,7 +30,7 @@ WORKFLOW = {
 
 @pytest.mark.req("REQ-API-001", "REQ-SEC-003")
 @schema.parametrize()
-def test_operation(case: schemathesis.Case) -> None:
+def test_operation(case: schemathesis.Case[Any]) -> None:
     """Positive and negative data for one operation, judged by every built-in check."""
     case.call_and_validate()
 
@@ -41,7 +42,7 @@ def test_workflows() -> None:
     reached: set[tuple[str, int]] = set()
 
     class Workflows(schema.as_state_machine()):  # type: ignore[misc]
-        def before_call(self, case: schemathesis.Case) -> None:
+        def before_call(self, case: schemathesis.Case[Any]) -> None:
             # Every scenario shares one customer, and Hypothesis draws the same minimal keys
             # again and again, so a generated Idempotency-Key collides with an earlier
             # request's and is (rightly) refused as reused. A real client sends a fresh key per
@@ -51,7 +52,7 @@ def test_workflows() -> None:
                 case.headers["Idempotency-Key"] = uuid.uuid4().hex
             super().before_call(case)
 
-        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+        def after_call(self, response: schemathesis.Response, case: schemathesis.Case[Any]) -> None:
             reached.add(
                 (case.operation.definition.raw.get("operationId", ""), response.status_code)
             )
@@ -112,12 +113,15 @@ def _buyable_product() -> int:
 def test_customer_journey() -> None:
     """Register, log in, fill the cart, order, read the order, cancel: every answer checked."""
     email = f"journey-{uuid.uuid4().hex[:10]}@example.com"
-    account = {"email": email, "password": "journey-password", "full_name": "Journey"}
+    account: dict[str, Any] = {
+        "email": email,
+        "password": "journey-password",
+        "full_name": "Journey",
+    }
     register = schema["/auth/register"]["POST"].Case(body=account)
     assert register.call_and_validate().status_code == 201
-    login = schema["/auth/token"]["POST"].Case(
-        body={"email": email, "password": "journey-password"}
-    )
+    credentials: dict[str, Any] = {"email": email, "password": "journey-password"}
+    login = schema["/auth/token"]["POST"].Case(body=credentials)
     token = login.call_and_validate().json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     cart = schema["/cart/items/{product_id}"]["PUT"].Case(

@@ -76,7 +76,7 @@ def _observation(manifest: Manifest, item: EvidenceItem) -> oscal.Observation:
         relevant_evidence=[
             oscal.RelevantEvidence(href=f"../{item.path}", description=f"sha256 {item.sha256}")
         ],
-        **_origin_and_subject(manifest, item.tool),  # type: ignore[arg-type]
+        **_origin_and_subject(manifest, item.tool),
     )
 
 
@@ -100,7 +100,7 @@ def _check_observation(
             for path in check.evidence
         ]
         or None,
-        **_origin_and_subject(manifest, tool),  # type: ignore[arg-type]
+        **_origin_and_subject(manifest, tool),
     )
 
 
@@ -125,7 +125,7 @@ def _slo_observation(
         props=props,
         methods=[oscal.Methods.TEST],
         collected=summary.finished_at,
-        **_origin_and_subject(manifest, tool),  # type: ignore[arg-type]
+        **_origin_and_subject(manifest, tool),
     )
 
 

@@ -172,8 +172,8 @@ def run_locust(
     finally:
         for process in helpers:
             _stop(process)
-        for log in logs:
-            log.close()
+        for opened in logs:
+            opened.close()
 
 
 def collect(out: Path, run_dir: Path, summary: Summary, shape: str) -> Summary:

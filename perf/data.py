@@ -96,7 +96,7 @@ def _perf_products(client: httpx.Client, admin: Account, config: DataConfig) -> 
             ids.append(int(created.json()["id"]))
             continue
         _ok(created, f"create {body['sku']}", 409)  # a previous run made it: top up its stock
-        found = client.get("/products", params={"q": body["name"], "category": PERF_CATEGORY})
+        found = client.get("/products", params={"q": str(body["name"]), "category": PERF_CATEGORY})
         items = _ok(found, "find perf product").json()["items"]
         match = [p for p in items if p["sku"] == body["sku"]]
         if not match:

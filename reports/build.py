@@ -16,7 +16,7 @@ def write_reports(
     *,
     runs_dir: Path | None = None,
     only: str = "all",
-    cadence: html.Cadence = html.Cadence.WEEKLY,
+    cadence: figures.Cadence = figures.Cadence.WEEKLY,
     history: int = 12,
 ) -> tuple[list[Path], dict[str, int]]:
     """Build every report in memory first, write each file via temp + rename, then sign them."""

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 INK = "#1b1f24"
 ACCENT = "#0b5cad"
 BAD = "#b3261e"
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {  # rc keys: matplotlib's stubs want them as literals
     "svg.hashsalt": "assay",  # fixed ids, so the same runs give the same SVG
     "svg.fonttype": "none",
     "font.size": 9,

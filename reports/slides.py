@@ -4,6 +4,7 @@ the notes that name each figure's source. `reports.qbr` says what goes on the sl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
@@ -34,10 +35,10 @@ class Sources:
 
     def write(self) -> None:
         """Put the collected lines into the slide's notes."""
-        if self.slide is not None:
-            self.slide.notes_slide.notes_text_frame.text = (
-                "Sources (runs directory):\n"
-                + "\n".join(self.lines or ["no figures on this slide"])
+        notes = None if self.slide is None else self.slide.notes_slide.notes_text_frame
+        if notes is not None:
+            notes.text = "Sources (runs directory):\n" + "\n".join(
+                self.lines or ["no figures on this slide"]
             )
 
     def add(self, label: str, figure: Figure | None) -> float | None:
@@ -48,8 +49,10 @@ class Sources:
 
 
 def new_slide(deck: Deck, title: str, sources: Sources | None = None, text: str = "") -> Slide:
-    slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
+    slide: Slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
     heading = slide.shapes.title
+    if heading is None:
+        raise ValueError("the deck's 'Title Only' layout has no title placeholder")
     heading.text = title
     heading.text_frame.paragraphs[0].font.size = Pt(28)
     # One line of 28 pt, ending above the content (the layout's box reaches into it).
@@ -89,8 +92,9 @@ def table(
     shape = slide.shapes.add_table(len(shown) + 1, len(header), LEFT, top, WIDTH, height)
     shares = list(widths or [1.0] * len(header))
     inches = [WIDTH.inches * share / sum(shares) for share in shares]
-    for col, column in enumerate(shape.table.columns):
-        column.width = Inches(inches[col])
+    columns = shape.table.columns
+    for col in range(len(columns)):
+        columns[col].width = Inches(inches[col])
     for col, name in enumerate(header):
         shape.table.cell(0, col).text = cut(name, inches[col])
     for r, row in enumerate(shown, start=1):
@@ -123,12 +127,14 @@ def chart(
     title: str,
     box: tuple[float, float, float, float] = (0.5, 1.4, 9.0, 5.0),
 ) -> None:
-    data = CategoryChartData()
+    data = CategoryChartData()  # type: ignore[no-untyped-call]  # python-pptx: untyped
     data.categories = list(categories)
     for name, values in series.items():
-        data.add_series(name, list(values))
+        data.add_series(name, list(values))  # type: ignore[no-untyped-call]
     x, y, cx, cy = (Inches(v) for v in box)
-    chart = slide.shapes.add_chart(kind, x, y, cx, cy, data).chart
+    # add_chart returns the GraphicFrame holding the chart; python-pptx's hints say Chart.
+    frame: Any = slide.shapes.add_chart(kind, x, y, cx, cy, data)  # type: ignore[arg-type]
+    chart = frame.chart
     chart.has_title = True
     chart.chart_title.text_frame.text = title
     chart.has_legend = len(series) > 1
