@@ -8,15 +8,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from assay import __version__
-from assay.record import Run
 from assay.summary import Verdict
 from reports import charts
 from reports.figures import (
-    FAILING,
     Cadence,
     ReportData,
     dora,
     failing_checks,
+    headline,
     metric,
     money_rows,
     slo_groups,
@@ -154,23 +153,6 @@ def context(data: ReportData, trace: Traceability, cadence: Cadence) -> dict[str
         "items": data.manifest.items,
         "version": __version__,
     }
-
-
-def headline(run: Run, failing_checks: int) -> dict[str, str]:
-    """The page's overall verdict: never PASS beside a failing check, a skip or a waiver."""
-    verdicts = [summary.verdict for summary in run.summaries.values()]
-    verdicts += list(run.record.suites.values())
-    waivers = sum(len(summary.waivers) for summary in run.summaries.values())
-    warned = sum(v is Verdict.WARNING for v in (s.verdict for s in run.summaries.values()))
-    if failing_checks or any(v in FAILING for v in verdicts):
-        return {"overall": "fail", "overall_badge": "fail"}
-    if not run.summaries or any(v is Verdict.SKIPPED for v in verdicts):
-        return {"overall": "not judged", "overall_badge": "warn"}
-    exceptions = [f"{waivers} waiver{'s' if waivers != 1 else ''}"] if waivers else []
-    exceptions += [f"{warned} warning{'s' if warned != 1 else ''}"] if warned else []
-    if exceptions:
-        return {"overall": "pass with " + " and ".join(exceptions), "overall_badge": "warn"}
-    return {"overall": "pass", "overall_badge": "pass"}
 
 
 def _evidence(data: ReportData, suite: str, check_id: str) -> list[str]:

@@ -112,6 +112,25 @@ def table(
     return Emu(top + height)
 
 
+def tiles(slide: Slide, items: Sequence[tuple[str, str, str]], top: Length = TOP) -> Length:
+    """Headline figures side by side: per figure a label, the value large and a line below,
+    each in a band of its own so the values line up. Returns where the bands end."""
+    gap = Inches(0.15)
+    width = Emu(int((WIDTH - gap * (len(items) - 1)) / len(items)))
+    bands = ((Inches(0.75), 13, False), (Inches(0.75), 28, True), (Inches(1.3), 12, False))
+    for index, texts in enumerate(items):
+        left = Emu(LEFT + index * (width + gap))
+        y = top
+        for (height, size, bold), text in zip(bands, texts, strict=True):
+            frame = slide.shapes.add_textbox(left, y, width, height).text_frame
+            frame.word_wrap = True
+            frame.paragraphs[0].text = text
+            frame.paragraphs[0].font.size = Pt(size)
+            frame.paragraphs[0].font.bold = bold
+            y = Emu(y + height)
+    return Emu(top + sum(height for height, _, _ in bands))
+
+
 def table_and_chart_box(rows: int) -> tuple[Length, tuple[float, float, float, float]]:
     """Where a table of `rows` rows may end so a chart fits below it, and the chart's box."""
     table_bottom = min(Emu(TOP + ROW * (rows + 1)), Emu(BOTTOM - CHART_MIN - Inches(0.2)))

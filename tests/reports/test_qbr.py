@@ -10,12 +10,15 @@ from pathlib import Path
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from reports import qbr, traceability
-from reports.figures import ReportData
+from reports import html, qbr, traceability
+from reports.figures import ReportData, failing_checks
+from tests.reports.test_status_headline import WAIVER
 from tests.reports.tools import require_tool
 
 TITLES = [
     "Quarterly business review: reliability and compliance",
+    "The quarter at a glance",
+    "What needs a decision",
     "SLO attainment vs objectives",
     "Latency and error trends across runs",
     "Chaos outcomes and resilience score",
@@ -120,3 +123,41 @@ def test_too_little_history_is_said_not_drawn(data_b: ReportData, tmp_path: Path
     text = " ".join(shape.text_frame.text for shape in trends.shapes if shape.has_text_frame)
     assert "Request latency p95: not enough history for a trend (2 runs so far" in text
     assert "2 runs of history" in deck.slides[0].placeholders[1].text
+
+
+def _text(slide: object) -> str:
+    shapes = slide.shapes  # type: ignore[attr-defined]
+    return "\n".join(shape.text_frame.text for shape in shapes if shape.has_text_frame)
+
+
+def test_the_headline_slide_gives_five_figures_against_the_run_before(
+    data_b: ReportData, tmp_path: Path
+) -> None:
+    deck = Presentation(str(_deck(data_b, tmp_path)))
+    glance = _text(deck.slides[1])
+    # Run B failed its perf SLOs where run A met them, and its chaos score fell from 100.
+    assert "0 of 2 met · ▼ worse (was 100)" in glance
+    assert "75\nout of 100 · ▼ worse (was 100)" in glance
+    for label in ("Error budget left, worst SLO", "High risks a failing check touches"):
+        assert label in glance
+    # The verdict is the status page's, from the same run files.
+    status = html.headline(data_b.run, len(failing_checks(data_b.run)))["overall"]
+    assert status == "fail"
+    assert f"Overall: {status} (run {data_b.run.run_id}" in glance
+
+
+def test_a_waiver_is_a_decision_with_its_owner_and_expiry(
+    data_c: ReportData, tmp_path: Path
+) -> None:
+    summary = data_c.run.summaries["security"]
+    data_c.run.summaries["security"] = summary.model_copy(update={"waivers": [WAIVER]})
+    deck = Presentation(str(_deck(data_c, tmp_path)))
+    assert "Overall: pass with 1 waiver" in _text(deck.slides[1])
+    decision = _text(deck.slides[2])
+    assert "waiver on security security/pip-audit (vulnerability-database-unreachable)" in decision
+    assert "owner security, approved by ciso, expires 2027-06-30, SEC-42" in decision
+
+
+def test_a_clean_run_needs_no_decision(data_c: ReportData, tmp_path: Path) -> None:
+    deck = Presentation(str(_deck(data_c, tmp_path)))
+    assert _text(deck.slides[2]).startswith("What needs a decision\n• Nothing: every check passed")
