@@ -13,12 +13,12 @@ from rich.table import Table
 
 from assay import generators
 from assay.catalog.check import PROJECT_ROOT, check_catalog
+from assay.overall import of_run, overall
 from assay.record import CiTimings, LateTimings, RunTimings, load_run
 from assay.record import RunError as RecordError
 from assay.run import RUN_ID_PATTERN, Run, RunError, runs_dir
 from assay.schedule import error_summary, plan, run_suites
 from assay.screen import (
-    FAILING,
     Built,
     console,
     print_artefacts,
@@ -28,16 +28,10 @@ from assay.screen import (
     verdict_text,
 )
 from assay.suites import Suite, UnknownSuiteError, available, get
-from assay.summary import (
-    Summary,
-    Verdict,
-    min_judged_share,
-)
+from assay.summary import Summary, Verdict, min_judged_share
 from assay.target import Target, TargetError, open_target
 
 COMMANDS_GROUP = "assay.commands"
-# A run exits 0 only if every suite judged the target and passed: skipped is not green.
-NOT_GREEN = {*FAILING, Verdict.SKIPPED}
 DESELECT_TAGS_ENV = "ASSAY_DESELECT_TAGS"
 # dev.py's install time before the main job, which `assay run` records with its own.
 SETUP_ENV = "ASSAY_SETUP_S"
@@ -222,7 +216,13 @@ def run_command(
         suites_s=None if suites_s is None else round(suites_s, 3),
         suites={summary.suite: summary.duration_s for summary in summaries},
     )
-    run.finish(sealed)  # before the generators: the evidence pack seals run.json as it is now
+    try:  # every suite of the run, those an earlier invocation added too
+        verdict = of_run(load_run(run.directory))
+    except RecordError as exc:  # a summary on disk is unreadable: judge what ran here
+        console.print(f"[red]{exc}[/]", highlight=False)
+        verdict = overall(summaries, {"run directory": Verdict.ERROR})
+    # Before the generators: the evidence pack seals run.json as it is now.
+    run.finish(sealed, verdict.to_json())
     built = _generate(run) if generate else []
     late = LateTimings(
         run_id=run.run_id,
@@ -230,11 +230,11 @@ def run_command(
         generators={b.name: round(b.duration_s, 3) for b in built},
     )
     run.record_late_timings(total_s=late.total_s, generators=late.generators)
-    print_run_summary(run, target, summaries)
+    print_run_summary(run, target, summaries, verdict)
     print_artefacts(run, built)
     print_timings(sealed, late)
     failed_generators = [b for b in built if b.error]
-    if failed_generators or any(summary.verdict in NOT_GREEN for summary in summaries):
+    if failed_generators or not verdict.green:
         raise typer.Exit(1)
 
 

@@ -291,8 +291,11 @@ class Run:
             data["finished_at"] = utcnow().isoformat()
         return path
 
-    def finish(self, timings: RunTimings | None = None) -> None:
-        """Stamp the run's end time (a resumed run moves it forward) and its phases' times.
+    def finish(
+        self, timings: RunTimings | None = None, overall: dict[str, str] | None = None
+    ) -> None:
+        """Stamp the run's end time (a resumed run moves it forward), its phases' times and
+        its overall verdict (assay.overall, over every suite the run holds).
 
         Called before the generators, so the evidence pack seals what is written here; a
         resumed run keeps the latest invocation's timings. Suite times stay in their entries.
@@ -301,6 +304,8 @@ class Run:
             data["finished_at"] = utcnow().isoformat()
             if timings is not None:
                 data["timings"] = timings.model_dump(exclude={"suites"}, exclude_none=True)
+            if overall is not None:
+                data["overall"] = overall
 
     def record_late_timings(
         self,

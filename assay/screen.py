@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.catalog.check import CheckReport
+from assay.overall import Outcome, Overall
 from assay.record import TIMINGS_JSON, LateTimings, RunTimings
 from assay.run import RUN_JSON, Run
 from assay.summary import Summary, Verdict
@@ -63,7 +64,18 @@ def print_slos(summaries: list[Summary]) -> None:
             console.print(f"resilience score ({summary.suite}): {score:.1f} / 100", highlight=False)
 
 
-def print_run_summary(run: Run, target: Target | None, summaries: list[Summary]) -> None:
+OUTCOME_STYLE = {
+    Outcome.PASS: "bold green",
+    Outcome.PASS_WITH_EXCEPTIONS: "bold yellow",
+    Outcome.PARTIAL: "bold yellow",
+    Outcome.NOT_JUDGED: "bold yellow",
+    Outcome.FAIL: "bold red",
+}
+
+
+def print_run_summary(
+    run: Run, target: Target | None, summaries: list[Summary], verdict: Overall
+) -> None:
     table = Table(title=f"Run {run.run_id}", title_justify="left")
     columns = ("suite", "verdict", "passed", "failed", "skipped", "errors", "judged", "duration")
     for column in columns:
@@ -102,6 +114,8 @@ def print_run_summary(run: Run, target: Target | None, summaries: list[Summary])
         version = target.version or "unknown version"
         console.print(f"target: {target.base_url} ({target.kind}, {version})")
     console.print(f"run directory: {run.directory}")
+    style = OUTCOME_STYLE[verdict.outcome]
+    console.print(f"overall: [{style}]{verdict.label}[/] (run.json `overall`)", highlight=False)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from trestle.oscal.assessment_results import (
 from assay.catalog import Catalog
 from assay.coverage import ControlStanding, ControlState, control_standings
 from assay.manifest import EvidenceItem, Manifest
+from assay.overall import of_run
 from assay.record import Run
 from assay.summary import Check, SloResult, Summary
 from evidence.oscal_plan import (
@@ -233,13 +234,16 @@ def assessment_results(
                 related_risks=[oscal.AssociatedRisk(risk_uuid=risk.uuid)] if risk else None,
             )
         )
+    verdict = of_run(run)
     result = Result(
         uuid=_uuid(run.run_id, "result"),
         title=f"Assay run {run.run_id}",
         description=(
             f"Automated assessment of {manifest.target_url or 'the target'} version "
             f"{manifest.target_version or 'unknown'} at commit {manifest.git_commit or 'unknown'}."
+            f" Overall: {verdict.label}."
         ),
+        props=[oscal.Property(name="assay-overall", value=str(verdict.outcome))],
         start=manifest.started_at,
         end=manifest.finished_at,
         local_definitions=LocalDefinitions1(components=tool_components(manifest)),

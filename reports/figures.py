@@ -9,6 +9,7 @@ from pathlib import Path
 
 from assay.catalog import Catalog, Comparison
 from assay.manifest import Manifest, build_manifest
+from assay.overall import Outcome, of_run
 from assay.record import Run, history
 from assay.summary import Verdict
 
@@ -213,21 +214,19 @@ def failing_checks(run: Run) -> list[tuple[str, str, str, list[str]]]:
     ]
 
 
-def headline(run: Run, failing_checks: int) -> dict[str, str]:
-    """The page's overall verdict: never PASS beside a failing check, a skip or a waiver."""
-    verdicts = [summary.verdict for summary in run.summaries.values()]
-    verdicts += list(run.record.suites.values())
-    waivers = sum(len(summary.waivers) for summary in run.summaries.values())
-    warned = sum(v is Verdict.WARNING for v in (s.verdict for s in run.summaries.values()))
-    if failing_checks or any(v in FAILING for v in verdicts):
-        return {"overall": "fail", "overall_badge": "fail"}
-    if not run.summaries or any(v is Verdict.SKIPPED for v in verdicts):
-        return {"overall": "not judged", "overall_badge": "warn"}
-    exceptions = [f"{waivers} waiver{'s' if waivers != 1 else ''}"] if waivers else []
-    exceptions += [f"{warned} warning{'s' if warned != 1 else ''}"] if warned else []
-    if exceptions:
-        return {"overall": "pass with " + " and ".join(exceptions), "overall_badge": "warn"}
-    return {"overall": "pass", "overall_badge": "pass"}
+BADGES = {
+    Outcome.PASS: "pass",
+    Outcome.PASS_WITH_EXCEPTIONS: "warn",
+    Outcome.PARTIAL: "warn",
+    Outcome.NOT_JUDGED: "warn",
+    Outcome.FAIL: "fail",
+}
+
+
+def headline(run: Run) -> dict[str, str]:
+    """The run's overall verdict (assay.overall, as the screen and run.json say it), badged."""
+    verdict = of_run(run)
+    return {"overall": verdict.label, "overall_badge": BADGES[verdict.outcome]}
 
 
 def top_risks(data: ReportData, limit: int = 6) -> list[tuple[str, str, str, int, bool]]:

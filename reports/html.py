@@ -124,7 +124,7 @@ def context(data: ReportData, trace: Traceability, cadence: Cadence) -> dict[str
         "title": f"{'Weekly ops' if cadence == Cadence.WEEKLY else 'Monthly exec'} status",
         "run": data.run,
         "record": record,
-        **headline(data.run, len(failing)),
+        **headline(data.run),
         "verdicts": data.manifest.verdicts,
         "failing": failing,
         "slos": slo_groups(data),

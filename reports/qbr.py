@@ -151,7 +151,7 @@ def _headline_slide(deck: Deck, data: ReportData, trace: Traceability) -> Source
             f"{counts['stale']} stale, {counts['no-test']} without a test",
         )
     )
-    overall = headline(data.run, len(failing_checks(data.run)))["overall"]
+    overall = headline(data.run)["overall"]
     slide = new_slide(
         deck,
         "The quarter at a glance",

@@ -94,6 +94,9 @@ def test_a_passing_suite_exits_zero_and_records_the_run(
     assert data["target"]["version"] == "9.9.9-stub"
     assert data["target"]["kind"] == "remote"
     assert "PASS" in result.output
+    # One overall verdict, on the screen and in run.json, as the reports render it.
+    assert data["overall"] == {"outcome": "pass", "label": "pass"}
+    assert "overall: pass (run.json `overall`)" in result.output
     # then the generators build the run's artefacts, signed with a local key made once
     assert (run_dir / "evidence" / "manifest.json").is_file()
     assert (run_dir / "reports" / "status.html").is_file()
@@ -216,3 +219,36 @@ def test_the_cli_starts_without_the_reports_or_the_suites_libraries(command: lis
     }
     assert "typer" in imported  # the import log was read
     assert imported & HEAVY == set()
+
+
+def failing_check_in_a_passing_suite(run: Run, target: Target) -> Summary:
+    now = utcnow()
+    return Summary(
+        suite="fake-mixed",
+        verdict=Verdict.PASS,  # what the suite concluded; its failing check decides
+        started_at=now,
+        finished_at=now,
+        duration_s=0.1,
+        counts=Counts(passed=1, failed=1),
+        checks=[
+            Check(id="a", verdict=Verdict.PASS),
+            Check(id="b", verdict=Verdict.FAIL, message="broke"),
+        ],
+    )
+
+
+def test_a_failing_check_fails_the_run_whatever_its_suite_concluded(
+    stub: StubService, tmp_path: Path
+) -> None:
+    suites.register(suites.Suite(name="fake-mixed", run=failing_check_in_a_passing_suite))
+    try:
+        result = runner.invoke(
+            app, ["run", "fake-mixed", "--target-url", stub.base_url, "--runs-dir", str(tmp_path)]
+        )
+    finally:
+        suites.unregister("fake-mixed")
+    assert result.exit_code == 1, result.output
+    (run_dir,) = _runs(tmp_path)
+    overall = json.loads((run_dir / "run.json").read_text())["overall"]
+    assert overall == {"outcome": "fail", "label": "fail (1 failing check)"}
+    assert "overall: fail (1 failing check)" in result.output

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from trestle.oscal.assessment_results import AssessmentResults
 
+from assay.overall import of_run
 from assay.record import Run, load_run
 from assay.signing import Signer
 from assay.summary import Check, Summary, Verdict
@@ -27,6 +28,14 @@ def _findings(results: AssessmentResults) -> dict[str, str]:
 def test_assessment_results_validate_in_trestle(pack: Pack) -> None:
     results = validate_file(pack.oscal)
     assert isinstance(results, AssessmentResults)
+
+
+def test_the_results_carry_the_runs_one_overall_verdict(pack: Pack, run_b: Run) -> None:
+    result = validate_file(pack.oscal).results[0]
+    props = {p.name: p.value for p in result.props or []}
+    assert props["assay-overall"] == "fail"  # run B failed chaos and perf
+    assert result.description.endswith(f"Overall: {of_run(run_b).label}.")
+    assert of_run(run_b).label.startswith("fail (")
 
 
 def test_one_observation_per_evidence_item_with_test_method_and_evidence_link(pack: Pack) -> None:

@@ -11,7 +11,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from reports import html, qbr, traceability
-from reports.figures import ReportData, failing_checks
+from reports.figures import ReportData
 from tests.reports.test_status_headline import WAIVER
 from tests.reports.tools import require_tool
 
@@ -141,8 +141,8 @@ def test_the_headline_slide_gives_five_figures_against_the_run_before(
     for label in ("Error budget left, worst SLO", "High risks a failing check touches"):
         assert label in glance
     # The verdict is the status page's, from the same run files.
-    status = html.headline(data_b.run, len(failing_checks(data_b.run)))["overall"]
-    assert status == "fail"
+    status = html.headline(data_b.run)["overall"]
+    assert status.startswith("fail")
     assert f"Overall: {status} (run {data_b.run.run_id}" in glance
 
 

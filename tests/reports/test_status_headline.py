@@ -1,4 +1,5 @@
-"""The status page's headline never says PASS beside a failing check, a skip or a waiver."""
+"""The status page's headline never says PASS beside a failing check, a skip or a waiver: it
+renders assay.overall, the one verdict the screen and run.json say too."""
 
 from __future__ import annotations
 
@@ -43,9 +44,19 @@ def test_a_clean_run_passes(data_c: ReportData) -> None:
 def test_a_failing_check_makes_the_headline_fail_whatever_the_suite_said(
     data_c: ReportData,
 ) -> None:
-    _security(data_c, Verdict.ERROR)  # the suite's own verdict is still "pass"
+    _security(data_c, Verdict.FAIL)  # the suite's own verdict is still "pass"
     assert data_c.run.summaries["security"].verdict is Verdict.PASS
-    assert _headline(data_c) == "fail: FAIL"
+    assert _headline(data_c) == "fail: FAIL (1 FAILING CHECK)"
+
+
+def test_a_check_that_could_not_judge_is_said_so_and_is_not_a_pass(data_c: ReportData) -> None:
+    _security(data_c, Verdict.ERROR)
+    assert _headline(data_c) == "warn: COULD NOT JUDGE (A SUITE OR CHECK HIT AN ERROR)"
+
+
+def test_an_unjudged_check_is_an_exception_named_in_the_headline(data_c: ReportData) -> None:
+    _security(data_c, Verdict.UNJUDGED)  # no waiver covers it
+    assert _headline(data_c) == "warn: PASS WITH 1 UNJUDGED CHECK"
 
 
 def test_a_waiver_is_named_in_the_headline(data_c: ReportData) -> None:
@@ -59,4 +70,7 @@ def test_a_suite_that_judged_nothing_is_not_a_pass(data_c: ReportData) -> None:
     data_c.run.summaries["contract"] = summary.model_copy(
         update={"checks": skipped, "verdict": Verdict.SKIPPED}
     )
-    assert _headline(data_c) == "warn: NOT JUDGED"
+    assert _headline(data_c) == "warn: PARTIAL (4 OF 5 SUITES JUDGED)"
+    for name, summary in data_c.run.summaries.items():
+        data_c.run.summaries[name] = summary.model_copy(update={"verdict": Verdict.SKIPPED})
+    assert _headline(data_c) == "warn: COULD NOT JUDGE (NO SUITE JUDGED ANYTHING)"
