@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
@@ -21,6 +20,7 @@ from reports.figures import (
     metric,
     money_rows,
     pass_rate,
+    previous,
     runs_of_history,
     slo_groups,
     slo_trend,
@@ -58,12 +58,6 @@ def _budget(verdict: Verdict, used: float | None) -> str:
 
 NOT_JUDGED = {Verdict.SKIPPED, Verdict.UNJUDGED}
 HIGH_RISK = 6  # impact x likelihood (1-3 each): high impact and at least medium likelihood
-
-
-def _previous(data: ReportData) -> ReportData | None:
-    """The same report data for the run before this one, if the history has it."""
-    earlier = [r for r in data.runs if r.run_id != data.run.run_id]
-    return replace(data, run=earlier[-1]) if earlier else None
 
 
 def _direction(now: float | None, before: float | None, higher_is_better: bool) -> str:
@@ -107,7 +101,7 @@ def _high_risks(data: ReportData) -> int:
 def _headline_slide(deck: Deck, data: ReportData, trace: Traceability) -> Sources:
     """The quarter in five figures, each beside the run before it."""
     notes = Sources()
-    before = _previous(data)
+    before = previous(data)
     items: list[tuple[str, str, str]] = []
 
     def item(label: str, now: Figure, value: str, detail: str, was: float | None, up: bool) -> None:

@@ -218,3 +218,28 @@ def test_two_runs_say_there_is_too_little_history_instead_of_drawing_a_trend(
     trends = text[text.index('id="trends"') : text.index('id="suites"')]
     assert "Request latency p95: not enough history for a trend (2 runs so far" in trends
     assert len(_parse(trends).all("img")) == 1  # the suite chart, of this run alone
+
+
+def test_the_page_says_what_changed_since_the_run_before(
+    data_b: ReportData, data_c: ReportData
+) -> None:
+    page = _render(data_b)
+    changed = page[page.index('id="changed-h"') : page.index('id="attention"')]
+    assert "Overall: pass → fail (3 failing checks)" in changed
+    assert "Suite chaos: pass → fail" in changed
+    assert "SLO-LATENCY-P95 (perf): pass → fail" in changed
+    assert "Now failing: chaos/restart-database" in changed
+    assert "No longer failing: chaos/restart-database" in _render(data_c)
+
+
+def test_a_run_like_the_one_before_says_nothing_changed(data_c: ReportData) -> None:
+    twin_id = "20261125T060000Z-0a0b0c"
+    twin = figures.replace(
+        data_c.run, record=data_c.run.record.model_copy(update={"run_id": twin_id})
+    )
+    assert twin.run_id != data_c.run.run_id
+    again = figures.replace(data_c, runs=[twin, data_c.run])
+    assert figures.changes(again) == []
+    assert "Nothing changed since run" in _render(again)
+    first = figures.replace(data_c, runs=[data_c.run])
+    assert figures.changes(first) == ["First run of this history: nothing to compare with."]
