@@ -166,6 +166,44 @@ def test_page_renders_in_headless_chromium(data_b: ReportData, tmp_path: Path) -
     assert "Weekly ops status" in dom
 
 
+def test_the_page_prints_to_a_few_clean_pages(data_b: ReportData, tmp_path: Path) -> None:
+    chromium = require_tool("chromium", "chromium-browser", "google-chrome")
+    pdfinfo, pdftotext = require_tool("pdfinfo"), require_tool("pdftotext")
+    page = tmp_path / "status.html"
+    page.write_text(_render(data_b))
+    pdf = tmp_path / "status.pdf"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    info = subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True, text=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info.stdout, re.M)[1])  # type: ignore[index]
+    assert 1 <= pages <= 8, pages
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Overall:" in text
+    assert "What changed" in text
+    # The skip link and the section links are for screens only.
+    assert "Skip to content" not in text
+    assert not [
+        line for line in text.splitlines() if "Needs attention" in line and "Trends" in line
+    ]
+
+
 def _scoped(runs_dir: Path, run: str) -> None:
     """Per-journey results beside run's overall perf SLOs, one of them unjudged."""
     path = runs_dir / run / "perf" / "summary.json"
