@@ -10,16 +10,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from assay import __version__
 from assay.summary import Verdict
 from reports import charts
+from reports.changes import changes, previous
 from reports.figures import (
     Cadence,
     ReportData,
-    changes,
     dora,
     failing_checks,
     headline,
     metric,
     money_rows,
-    previous,
     slo_groups,
     slo_rows,
     slo_trend,

@@ -112,6 +112,16 @@ def table(
     return Emu(top + height)
 
 
+def bullets(slide: Slide, items: Sequence[str], size: int, top: Length = TOP) -> None:
+    """A bulleted list in one wrapping text box below the title."""
+    frame = slide.shapes.add_textbox(LEFT, top, WIDTH, Inches(5)).text_frame
+    frame.word_wrap = True
+    for index, item in enumerate(items):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        paragraph.text = f"• {item}"
+        paragraph.font.size = Pt(size)
+
+
 def tiles(slide: Slide, items: Sequence[tuple[str, str, str]], top: Length = TOP) -> Length:
     """Headline figures side by side: per figure a label, the value large and a line below,
     each in a band of its own so the values line up. Returns where the bands end."""

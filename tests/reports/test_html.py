@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from assay.record import load_run
 from reports import figures, html, traceability
+from reports.changes import changes
 from reports.figures import ReportData
 from tests.fixtures.runs.make_runs import RUN_C
 from tests.reports.tools import require_tool
@@ -272,12 +274,10 @@ def test_the_page_says_what_changed_since_the_run_before(
 
 def test_a_run_like_the_one_before_says_nothing_changed(data_c: ReportData) -> None:
     twin_id = "20261125T060000Z-0a0b0c"
-    twin = figures.replace(
-        data_c.run, record=data_c.run.record.model_copy(update={"run_id": twin_id})
-    )
+    twin = replace(data_c.run, record=data_c.run.record.model_copy(update={"run_id": twin_id}))
     assert twin.run_id != data_c.run.run_id
-    again = figures.replace(data_c, runs=[twin, data_c.run])
-    assert figures.changes(again) == []
+    again = replace(data_c, runs=[twin, data_c.run])
+    assert changes(again) == []
     assert "Nothing changed since run" in _render(again)
-    first = figures.replace(data_c, runs=[data_c.run])
-    assert figures.changes(first) == ["First run of this history: nothing to compare with."]
+    first = replace(data_c, runs=[data_c.run])
+    assert changes(first) == ["First run of this history: nothing to compare with."]
