@@ -46,6 +46,21 @@ def assay_commands(workflow: Path) -> list[str]:
 ALL = {w.name: assay_commands(w) for w in sorted(WORKFLOWS.glob("*.yml"))}
 
 
+def bash(
+    command: str, cwd: Path, env: dict[str, str], timeout_s: float
+) -> subprocess.CompletedProcess[str]:
+    """One workflow `run:` line as GitHub runs it (bash, stop on the first failure)."""
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
 def test_every_workflow_signs_and_verifies_its_evidence() -> None:
     assert set(ALL) == {"nightly-perf.yml", "pr-gate.yml", "release.yml", "weekly-chaos.yml"}
     for name, commands in ALL.items():
@@ -114,15 +129,7 @@ def test_each_assay_command_of_the_workflows_runs(ci: dict[str, str], tmp_path: 
     ]
     assert len(commands) >= 4
     for command in commands:
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", command],
-            cwd=tmp_path,
-            env=ci,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = bash(command, tmp_path, ci, timeout_s=300)
         users = [name for name, cs in ALL.items() if command in cs]
         assert result.returncode == 0, f"{users}: {command}\n{result.stdout}\n{result.stderr}"
         if command.startswith("assay evidence verify"):
@@ -174,15 +181,7 @@ def test_the_nightly_runs_its_commands_against_staging_with_the_load_token(
         }
         assert _workflow_env("nightly-perf.yml")["ASSAY_PERF_SHAPE"] == "sustained"
         for command in ALL["nightly-perf.yml"]:
-            result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", command],
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
+            result = bash(command, tmp_path, env, timeout_s=600)
             assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr}"
     run = tmp_path / "runs" / "perf-4242-1"
     summary = json.loads((run / "perf" / "summary.json").read_text())
