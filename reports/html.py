@@ -41,6 +41,31 @@ PALETTE = {
     "header": ("#ffffff", "#1b1f24"),
     "row-bad": ("#1b1f24", "#fdecea"),
 }
+# The same pairs under a dark system preference (prefers-color-scheme), held to AA too.
+DARK_PALETTE = {
+    "ink": ("#e6e8eb", "#14171a"),
+    "muted": ("#aab2bd", "#14171a"),
+    "link": ("#8ab4f8", "#14171a"),
+    "bad": ("#ff8a80", "#14171a"),
+    "badge-fail": ("#ffffff", "#b3261e"),
+    "badge-pass": ("#ffffff", "#1a7f37"),
+    "badge-warn": ("#1b1f24", "#f2c94c"),
+    "badge-skip": ("#1b1f24", "#d0d7de"),
+    "header": ("#e6e8eb", "#000000"),
+    "row-bad": ("#e6e8eb", "#4a1f1c"),
+}
+
+
+def _css(palette: dict[str, tuple[str, str]]) -> str:
+    """The palette's classes, and the page's own text, background and links in its colours."""
+    ink, link = palette["ink"], palette["link"]
+    return "\n".join(
+        [
+            f"body{{color:{ink[0]};background:{ink[1]}}}",
+            f"a{{color:{link[0]}}}",
+            *(f".{name}{{color:{fg};background:{bg}}}" for name, (fg, bg) in palette.items()),
+        ]
+    )
 
 
 def _environment() -> Environment:
@@ -167,5 +192,5 @@ def _evidence(data: ReportData, suite: str, check_id: str) -> list[str]:
 def render(data: ReportData, trace: Traceability, cadence: Cadence = Cadence.WEEKLY) -> bytes:
     """The status page as UTF-8 bytes: one file, charts inline, no external requests."""
     template = _environment().get_template("status.html.j2")
-    css = "\n".join(f".{name}{{color:{fg};background:{bg}}}" for name, (fg, bg) in PALETTE.items())
+    css = f"{_css(PALETTE)}\n@media (prefers-color-scheme: dark){{\n{_css(DARK_PALETTE)}\n}}"
     return template.render(css=css, **context(data, trace, cadence)).encode("utf-8")

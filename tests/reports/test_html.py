@@ -114,7 +114,10 @@ def test_ids_are_unique(data_b: ReportData) -> None:
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize(("name", "pair"), sorted(html.PALETTE.items()))
+DARK = [(f"dark {name}", pair) for name, pair in sorted(html.DARK_PALETTE.items())]
+
+
+@pytest.mark.parametrize(("name", "pair"), [*sorted(html.PALETTE.items()), *DARK])
 def test_palette_meets_wcag_aa_contrast(name: str, pair: tuple[str, str]) -> None:
     light, dark = sorted((_luminance(pair[0]), _luminance(pair[1])), reverse=True)
     assert (light + 0.05) / (dark + 0.05) >= 4.5, name
@@ -281,3 +284,14 @@ def test_a_run_like_the_one_before_says_nothing_changed(data_c: ReportData) -> N
     assert "Nothing changed since run" in _render(again)
     first = replace(data_c, runs=[data_c.run])
     assert changes(first) == ["First run of this history: nothing to compare with."]
+
+
+def test_a_dark_preference_gets_the_dark_palette_for_every_class(data_b: ReportData) -> None:
+    page = _render(data_b)
+    assert '<meta name="color-scheme" content="light dark">' in page
+    dark = page[page.index("@media (prefers-color-scheme: dark){") :]
+    assert set(html.DARK_PALETTE) == set(html.PALETTE)
+    for name, (fg, bg) in html.DARK_PALETTE.items():
+        assert f".{name}{{color:{fg};background:{bg}}}" in dark
+    ink = html.DARK_PALETTE["ink"]
+    assert f"body{{color:{ink[0]};background:{ink[1]}}}" in dark
