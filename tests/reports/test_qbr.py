@@ -161,3 +161,10 @@ def test_a_waiver_is_a_decision_with_its_owner_and_expiry(
 def test_a_clean_run_needs_no_decision(data_c: ReportData, tmp_path: Path) -> None:
     deck = Presentation(str(_deck(data_c, tmp_path)))
     assert _text(deck.slides[2]).startswith("What needs a decision\n• Nothing: every check passed")
+
+
+def test_every_chart_axis_starts_at_zero(data_b: ReportData, tmp_path: Path) -> None:
+    deck = Presentation(str(_deck(data_b, tmp_path)))
+    charts = [shape.chart for slide in deck.slides for shape in slide.shapes if shape.has_chart]
+    assert charts
+    assert all(chart.value_axis.minimum_scale == 0 for chart in charts)
